@@ -1,0 +1,116 @@
+// One schema for every environment variable: validation, defaults, the TypeScript type and the
+// .env.example check (test/config.test.ts) all come from ENV_SCHEMA, so there is no second copy.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { Type, type Static } from 'typebox';
+import { Value } from 'typebox/value';
+
+const Int = (def: number, min: number, max: number, description: string) =>
+  Type.Integer({ default: def, minimum: min, maximum: max, description });
+const Str = (description: string, extra: Record<string, unknown> = {}) =>
+  Type.Optional(Type.String({ minLength: 1, description, ...extra }));
+
+export const ENV_SCHEMA = Type.Object({
+  APP_ENV: Type.Union([Type.Literal('development'), Type.Literal('test'), Type.Literal('production')], {
+    default: 'development',
+    description: 'development | test | production. production refuses development defaults.',
+  }),
+  PORT: Int(3000, 0, 65535, 'TCP port the API listens on.'),
+  HOST: Type.String({ default: '127.0.0.1', minLength: 1, description: 'Interface to bind (0.0.0.0 in a container).' }),
+  DATA_DIR: Type.String({ default: './data', minLength: 1, description: 'Embedded database, media and backups live here.' }),
+  DATABASE_URL: Str('postgres://user:pass@host:5432/db. Unset = embedded PGlite in DATA_DIR.', {
+    pattern: '^postgres(ql)?://[^\\s]+$',
+  }),
+  DATABASE_POOL_MAX: Int(10, 1, 200, 'Max PostgreSQL connections per instance.'),
+  DATABASE_CONNECT_ATTEMPTS: Int(5, 1, 100, 'Start-up connection attempts before giving up (1 s apart).'),
+  LOG_LEVEL: Type.Union(
+    [
+      Type.Literal('fatal'),
+      Type.Literal('error'),
+      Type.Literal('warn'),
+      Type.Literal('info'),
+      Type.Literal('debug'),
+      Type.Literal('trace'),
+      Type.Literal('silent'),
+    ],
+    { default: 'info', description: 'pino log level.' },
+  ),
+  TRUST_PROXY: Type.String({
+    default: '',
+    description: 'Comma-separated CIDRs of reverse proxies whose X-Forwarded-* headers are believed. Empty = none.',
+  }),
+  JWT_SECRET: Str('HMAC key (>= 32 chars) for access tokens. Required in production unless JWT_KEYS is set.', {
+    minLength: 32,
+  }),
+  JWT_KEYS: Str('Key set for rotation: "kid1:secret1,kid2:secret2"; the first signs, all verify.', {
+    pattern: '^[A-Za-z0-9_-]+:[^,]{32,}(,[A-Za-z0-9_-]+:[^,]{32,})*$',
+  }),
+  ACCESS_TOKEN_TTL_SECONDS: Int(900, 60, 3600, 'Access-token lifetime (15 min).'),
+  REFRESH_TOKEN_TTL_DAYS: Int(30, 1, 365, 'Refresh-token lifetime.'),
+  ARGON2_MEMORY_KIB: Int(19456, 8192, 1048576, 'argon2id memory cost (OWASP minimum 19 MiB).'),
+  ARGON2_ITERATIONS: Int(2, 1, 10, 'argon2id time cost.'),
+  REQUEST_TIMEOUT_MS: Int(30000, 1000, 600000, 'A request that takes longer is cut off.'),
+  SHUTDOWN_DRAIN_DELAY_MS: Int(0, 0, 60000, 'On SIGTERM, keep serving (readiness 503) this long so load balancers stop routing first.'),
+  SHUTDOWN_TIMEOUT_MS: Int(10000, 500, 120000, 'How long in-flight requests may take to finish on SIGTERM.'),
+  BODY_LIMIT_BYTES: Int(1048576, 1024, 10485760, 'Max JSON body (1 MiB).'),
+});
+
+type Env = Static<typeof ENV_SCHEMA>;
+
+export interface Config extends Env {
+  isProduction: boolean;
+  isTest: boolean;
+  embedded: boolean;
+  dataDir: string;
+  trustProxy: string[];
+}
+
+export class ConfigError extends Error {
+  constructor(public readonly problems: string[]) {
+    super(`invalid configuration: ${problems.join('; ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Empty strings count as unset: `FOO=` in a .env file should mean the default. */
+function pickEnv(source: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of Object.keys(ENV_SCHEMA.properties)) {
+    const value = source[key];
+    if (value !== undefined && value !== '') out[key] = value;
+  }
+  return out;
+}
+
+function productionProblems(env: Env): string[] {
+  if (env.APP_ENV !== 'production') return [];
+  const problems: string[] = [];
+  if (!env.JWT_SECRET && !env.JWT_KEYS) problems.push('JWT_SECRET: required when APP_ENV=production (no development key)');
+  return problems;
+}
+
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  const raw = Value.Convert(ENV_SCHEMA, Value.Default(ENV_SCHEMA, pickEnv(source)));
+  const problems = [...Value.Errors(ENV_SCHEMA, raw)].map((e) => {
+    const name = e.instancePath.replace(/^\//, '') || 'environment';
+    return `${name}: ${e.message}`;
+  });
+  if (problems.length > 0) throw new ConfigError(problems);
+  const env = raw as Env;
+  const extra = productionProblems(env);
+  if (extra.length > 0) throw new ConfigError(extra);
+  const trustProxy = env.TRUST_PROXY.split(',').map((s) => s.trim()).filter(Boolean);
+  return {
+    ...env,
+    isProduction: env.APP_ENV === 'production',
+    isTest: env.APP_ENV === 'test',
+    embedded: !env.DATABASE_URL,
+    dataDir: path.resolve(env.DATA_DIR),
+    trustProxy,
+  };
+}
+
+/** Loads `.env` from the working directory if present (never committed; see .env.example). */
+export function loadDotEnv(file = '.env'): void {
+  if (existsSync(file)) process.loadEnvFile(file);
+}
