@@ -34,12 +34,21 @@ const toNumber = (v: string) => Number(v);
 const PG_DATE = 1082;
 const PG_INT8 = 20;
 const PG_NUMERIC = 1700;
+const PG_INTERVAL = 1186;
+const PG_DATE_ARRAY = 1182;
+const PG_INT8_ARRAY = 1016;
+const PG_TEXT_ARRAY = 1009;
+const PG_INT4_ARRAY = 1007;
 
 function pgTypeParsers(): pg.CustomTypesConfig {
   return {
     getTypeParser: ((oid: number, format?: string) => {
-      if (oid === PG_DATE) return identity;
+      // PGlite applies the element parsers below to arrays too, and leaves intervals as text;
+      // node-pg would turn date[] into Dates, int8[] into strings and intervals into objects.
+      if (oid === PG_DATE || oid === PG_INTERVAL) return identity;
       if (oid === PG_INT8 || oid === PG_NUMERIC) return toNumber;
+      if (oid === PG_DATE_ARRAY) return pg.types.getTypeParser(PG_TEXT_ARRAY, 'text') as (v: string) => unknown;
+      if (oid === PG_INT8_ARRAY) return pg.types.getTypeParser(PG_INT4_ARRAY, 'text') as (v: string) => unknown;
       return pg.types.getTypeParser(oid, format as 'text') as (v: string) => unknown;
     }) as pg.CustomTypesConfig['getTypeParser'],
   };
@@ -105,6 +114,12 @@ class PostgresDriver implements Driver {
   }
 }
 
+// PGlite counts only INSERT/UPDATE/DELETE rows (affectedRows is 0 for a SELECT); PostgreSQL's
+// rowCount is the command tag's count, which for a SELECT (or a CTE ending in one) is its rows.
+function pgliteResult(r: { rows: unknown[]; affectedRows?: number }): RawResult {
+  return { rows: r.rows as Record<string, unknown>[], rowCount: r.affectedRows || r.rows.length };
+}
+
 class PgliteDriver implements Driver {
   readonly engine = 'pglite' as const;
   private busy = 0;
@@ -124,8 +139,7 @@ class PgliteDriver implements Driver {
   }
 
   async run(text: string, params: unknown[] = []): Promise<RawResult> {
-    const r = await this.db.query(text, params);
-    return { rows: r.rows as Record<string, unknown>[], rowCount: r.affectedRows ?? 0 };
+    return pgliteResult(await this.db.query(text, params));
   }
 
   // PGlite is one connection: its transaction() queues callers, which is exactly a pool of size 1.
@@ -134,10 +148,7 @@ class PgliteDriver implements Driver {
     try {
       return await this.db.transaction(async (tx) =>
         fn({
-          run: async (text, params = []) => {
-            const r = await tx.query(text, params);
-            return { rows: r.rows as Record<string, unknown>[], rowCount: r.affectedRows ?? 0 };
-          },
+          run: async (text, params = []) => pgliteResult(await tx.query(text, params)),
           exec: async (text) => {
             await tx.exec(text);
           },
