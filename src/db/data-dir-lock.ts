@@ -29,7 +29,10 @@ export interface DataDirLock {
 
 const heldHere = new Set<string>();
 
-export function lockDataDir(dir: string): DataDirLock {
+export function lockDataDir(dataDir: string): DataDirLock {
+  // One key per directory however it is spelled ('./data', 'data/', an absolute path): otherwise a
+  // second spelling would find our own pid in the file, call it stale and take the lock over.
+  const dir = path.resolve(dataDir);
   mkdirSync(dir, { recursive: true });
   if (heldHere.has(dir)) throw new DataDirLockedError(dir, process.pid);
   const file = path.join(dir, '.lock');
