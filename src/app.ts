@@ -15,6 +15,8 @@ import { loadKeySet, type KeySet } from './plugins/auth-keys.js';
 import openapi from './plugins/openapi.js';
 import requestLog from './plugins/request-log.js';
 import healthRoutes from './modules/health/routes.js';
+import authRoutes from './modules/auth/routes.js';
+import usersRoutes from './modules/users/routes.js';
 
 export interface AppOptions {
   config: Config;
@@ -79,6 +81,8 @@ export const app = fp(async function darezoneApp(instance: FastifyInstance, opts
   await instance.register(auth, { keys: opts.keys });
 
   await instance.register(healthRoutes);
+  await instance.register(authRoutes, { prefix: '/api/v1/auth' });
+  await instance.register(usersRoutes, { prefix: '/api/v1/users' });
   if (opts.extend) await instance.register(async (scope) => opts.extend!(scope));
 }, { name: 'darezone-app' });
 
