@@ -40,6 +40,9 @@ const PG_INT8_ARRAY = 1016;
 const PG_TEXT_ARRAY = 1009;
 const PG_INT4_ARRAY = 1007;
 
+// node-pg's own parsers, looked up by any oid (its typings only list the scalar ones).
+const builtinParser = pg.types.getTypeParser as (oid: number, format: string) => (v: string) => unknown;
+
 function pgTypeParsers(): pg.CustomTypesConfig {
   return {
     getTypeParser: ((oid: number, format?: string) => {
@@ -47,9 +50,9 @@ function pgTypeParsers(): pg.CustomTypesConfig {
       // node-pg would turn date[] into Dates, int8[] into strings and intervals into objects.
       if (oid === PG_DATE || oid === PG_INTERVAL) return identity;
       if (oid === PG_INT8 || oid === PG_NUMERIC) return toNumber;
-      if (oid === PG_DATE_ARRAY) return pg.types.getTypeParser(PG_TEXT_ARRAY, 'text') as (v: string) => unknown;
-      if (oid === PG_INT8_ARRAY) return pg.types.getTypeParser(PG_INT4_ARRAY, 'text') as (v: string) => unknown;
-      return pg.types.getTypeParser(oid, format as 'text') as (v: string) => unknown;
+      if (oid === PG_DATE_ARRAY) return builtinParser(PG_TEXT_ARRAY, 'text');
+      if (oid === PG_INT8_ARRAY) return builtinParser(PG_INT4_ARRAY, 'text');
+      return builtinParser(oid, format ?? 'text');
     }) as pg.CustomTypesConfig['getTypeParser'],
   };
 }
