@@ -15,6 +15,10 @@ import { loadKeySet, type KeySet } from './plugins/auth-keys.js';
 import openapi from './plugins/openapi.js';
 import requestLog from './plugins/request-log.js';
 import healthRoutes from './modules/health/routes.js';
+import habitRoutes from './modules/habits/routes.js';
+import challengeRoutes from './modules/challenges/routes.js';
+import checkinRoutes from './modules/checkins/routes.js';
+import notificationRoutes from './modules/notifications/routes.js';
 import authRoutes from './modules/auth/routes.js';
 import usersRoutes from './modules/users/routes.js';
 
@@ -83,6 +87,10 @@ export const app = fp(async function darezoneApp(instance: FastifyInstance, opts
   await instance.register(healthRoutes);
   await instance.register(authRoutes, { prefix: '/api/v1/auth' });
   await instance.register(usersRoutes, { prefix: '/api/v1/users' });
+  await instance.register(habitRoutes, { prefix: '/api/v1' });
+  await instance.register(challengeRoutes, { prefix: '/api/v1' });
+  await instance.register(checkinRoutes, { prefix: '/api/v1' });
+  await instance.register(notificationRoutes, { prefix: '/api/v1' });
   if (opts.extend) await instance.register(async (scope) => opts.extend!(scope));
 }, { name: 'darezone-app' });
 
