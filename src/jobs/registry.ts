@@ -1,0 +1,15 @@
+// Every scheduled job, in one list. A new job is a definition file plus one line here.
+import { activateChallenges, autoCompleteChallenges } from './definitions/challenges.js';
+import { hitchReset, streakReminders } from './definitions/engagement.js';
+import { jobHistoryPrune, notificationsCleanup, statsRefresh } from './definitions/housekeeping.js';
+import type { JobDefinition } from './types.js';
+
+export const JOBS: JobDefinition[] = [
+  activateChallenges,
+  autoCompleteChallenges,
+  statsRefresh,
+  streakReminders,
+  hitchReset,
+  notificationsCleanup,
+  jobHistoryPrune,
+];

@@ -1,0 +1,116 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'drizzle-orm';
+import { Scheduler, JobBusyError } from '../../src/jobs/scheduler.js';
+import type { JobDefinition } from '../../src/jobs/types.js';
+import { createTestApp, type TestContext } from '../helpers/app.js';
+
+let t: TestContext;
+beforeAll(async () => {
+  t = await createTestApp({ clock: undefined });
+});
+afterAll(() => t.close());
+
+const base = { description: 'test job', schedule: '0 * * * *', timeoutMs: 2000, catchUpMs: 30 * 60_000, retries: { attempts: 1, delayMs: 10 } };
+
+function scheduler(jobs: JobDefinition[]) {
+  return new Scheduler({ db: t.db, clock: t.clock, log: t.app.log, jobs });
+}
+
+const runs = (job: string) =>
+  t.db.withSystem((tx) => tx.query<{ status: string; attempt: number; error: string | null; trigger: string; scheduled_for: Date; result: unknown }>(
+    sql`select status, attempt, error, trigger, scheduled_for, result from job_runs where job = ${job} order by started_at`));
+
+describe('scheduler', () => {
+  it('runs a due slot once, records it, and does not run it again', async () => {
+    let count = 0;
+    const s = scheduler([{ ...base, name: 'test.once', run: async () => { count++; return { result: { n: count } }; } }]);
+    t.clock.set('2026-06-15T10:00:30Z');
+    const [started] = await s.tick();
+    expect((await started!.done).status).toBe('success');
+    expect(await s.tick()).toEqual([]);
+    const rows = await runs('test.once');
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ status: 'success', trigger: 'schedule', attempt: 1, result: { n: 1 } });
+    expect(rows[0]!.scheduled_for.toISOString()).toBe('2026-06-15T10:00:00.000Z');
+    // A second instance on the same database gets nothing for the same slot.
+    expect(await scheduler([{ ...base, name: 'test.once', run: async () => { count++; } }]).tick()).toEqual([]);
+    expect(count).toBe(1);
+  });
+
+  it('skips a slot later than its catch-up window, runs one within it', async () => {
+    let count = 0;
+    const job = { ...base, name: 'test.catchup', catchUpMs: 5 * 60_000, run: async () => { count++; } };
+    t.clock.set('2026-06-15T11:10:00Z'); // 10 min after the 11:00 slot
+    expect(await scheduler([job]).tick()).toEqual([]);
+    t.clock.set('2026-06-15T12:04:00Z');
+    const started = await scheduler([job]).tick();
+    await started[0]!.done;
+    expect(count).toBe(1);
+  });
+
+  it('a job that throws is recorded failed with its error after its retries', async () => {
+    let calls = 0;
+    const s = scheduler([{ ...base, name: 'test.fails', retries: { attempts: 3, delayMs: 5 }, run: async () => { calls++; throw new Error('upstream exploded'); } }]);
+    t.clock.set('2026-06-15T13:00:01Z');
+    const [started] = await s.tick();
+    const finished = await started!.done;
+    expect(finished.status).toBe('failed');
+    expect(calls).toBe(3);
+    expect((await runs('test.fails'))[0]).toMatchObject({ status: 'failed', attempt: 3, error: 'Error: upstream exploded' });
+  });
+
+  it('a retry that succeeds is recorded success with its attempt number', async () => {
+    let calls = 0;
+    const s = scheduler([{ ...base, name: 'test.flaky', retries: { attempts: 3, delayMs: 5 }, run: async () => { if (++calls < 2) throw new Error('blip'); } }]);
+    t.clock.set('2026-06-15T14:00:01Z');
+    await (await s.tick())[0]!.done;
+    expect((await runs('test.flaky'))[0]).toMatchObject({ status: 'success', attempt: 2, error: null });
+  });
+
+  it('a job over its time-out is recorded timed_out and its unfinished work is rolled back', async () => {
+    const s = scheduler([{
+      ...base,
+      name: 'test.slow',
+      timeoutMs: 150,
+      run: async (ctx) => {
+        await ctx.withSystem(async (tx) => {
+          await tx.execute(sql`insert into job_runs (job, scheduled_for, status) values ('test.slow.side-effect', now(), 'success')`);
+          await new Promise((r) => setTimeout(r, 400));
+        });
+      },
+    }]);
+    t.clock.set('2026-06-15T15:00:01Z');
+    const finished = await (await s.tick())[0]!.done;
+    expect(finished.status).toBe('timed_out');
+    await new Promise((r) => setTimeout(r, 500)); // let the aborted transaction reach its end
+    expect((await runs('test.slow'))[0]).toMatchObject({ status: 'timed_out', error: expect.stringContaining('timed out') });
+    expect(await runs('test.slow.side-effect')).toHaveLength(0);
+  });
+
+  it('a manual trigger while the job runs is refused; a scheduled slot meanwhile is recorded skipped', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const s = scheduler([{ ...base, name: 'test.busy', run: () => gate }]);
+    t.clock.set('2026-06-15T15:59:00Z');
+    const first = await s.trigger('test.busy');
+    await expect(s.trigger('test.busy')).rejects.toBeInstanceOf(JobBusyError);
+    t.clock.set('2026-06-15T16:00:01Z');
+    expect(await s.tick()).toEqual([]);
+    release();
+    expect((await first.done).status).toBe('success');
+    const rows = await runs('test.busy');
+    expect(rows.map((r) => [r.trigger, r.status])).toEqual([['manual', 'success'], ['schedule', 'skipped']]);
+  });
+
+  it('a run left "running" by a dead instance is marked failed once its time-out has passed', async () => {
+    await t.db.withSystem((tx) => tx.execute(sql`insert into job_runs (job, scheduled_for, status, started_at, instance)
+      values ('test.orphan', '2026-06-15T16:00:00Z', 'running', '2026-06-15T16:00:00Z', 'dead-instance')`));
+    const s = scheduler([{ ...base, name: 'test.orphan', run: async () => undefined }]);
+    t.clock.set('2026-06-15T16:30:00Z');
+    const { done } = await s.trigger('test.orphan');
+    await done;
+    const rows = await runs('test.orphan');
+    expect(rows.map((r) => r.status)).toEqual(['failed', 'success']);
+    expect(rows[0]!.error).toMatch(/abandoned/);
+  });
+});
