@@ -6,6 +6,7 @@ import { openDatabase } from '../db/open.js';
 import { migrate } from '../db/migrate.js';
 import { handleSignals, startServer } from '../server.js';
 import { APP_VERSION } from '../version.js';
+import { registerCreateAdminCommand } from './create-admin.js';
 
 export function fail(err: unknown): never {
   const message = err instanceof Error ? err.message : String(err);
@@ -38,6 +39,8 @@ program
       await opened.close();
     }
   });
+
+registerCreateAdminCommand(program);
 
 export async function main(argv = process.argv): Promise<void> {
   loadDotEnv();

@@ -11,12 +11,14 @@ export interface Spawned {
   exited: Promise<number | null>;
 }
 
-export function spawnNode(args: string[], env: Record<string, string | undefined>): Spawned {
+/** `opts.stdin` is written to the child's standard input (a pipe, not a TTY), which is then closed. */
+export function spawnNode(args: string[], env: Record<string, string | undefined>, opts: { stdin?: string } = {}): Spawned {
   const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, APP_ENV: 'test', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
+  child.stdin.end(opts.stdin ?? '');
   let out = '';
   let err = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
