@@ -13,6 +13,7 @@ import errors from './plugins/errors.js';
 import auth from './plugins/auth.js';
 import { loadKeySet, type KeySet } from './plugins/auth-keys.js';
 import openapi from './plugins/openapi.js';
+import rateLimit from './plugins/rate-limit.js';
 import requestLog from './plugins/request-log.js';
 import healthRoutes from './modules/health/routes.js';
 import habitRoutes from './modules/habits/routes.js';
@@ -82,6 +83,7 @@ export const app = fp(async function darezoneApp(instance: FastifyInstance, opts
   await instance.register(errors);
   await instance.register(requestLog);
   await instance.register(openapi);
+  await instance.register(rateLimit); // before auth: its onRequest hook limits unauthenticated floods too
   await instance.register(auth, { keys: opts.keys });
 
   await instance.register(healthRoutes);

@@ -53,6 +53,20 @@ export const ENV_SCHEMA = Type.Object({
   SHUTDOWN_DRAIN_DELAY_MS: Int(0, 0, 60000, 'On SIGTERM, keep serving (readiness 503) this long so load balancers stop routing first.'),
   SHUTDOWN_TIMEOUT_MS: Int(10000, 500, 120000, 'How long in-flight requests may take to finish on SIGTERM.'),
   BODY_LIMIT_BYTES: Int(1048576, 1024, 10485760, 'Max JSON body (1 MiB).'),
+  RATE_LIMIT_ENABLED: Type.Boolean({ default: true, description: 'Per-client-IP rate limits (global, auth, upload buckets). Off only for benchmarks.' }),
+  RATE_LIMIT_WINDOW_SECONDS: Int(60, 1, 86400, 'Fixed window of every rate-limit bucket.'),
+  RATE_LIMIT_GLOBAL_MAX: Int(100, 1, 1_000_000_000, 'Requests per window and client IP on any route (health probes and /metrics exempt).'),
+  RATE_LIMIT_AUTH_MAX: Int(10, 1, 1_000_000_000, 'Requests per window and client IP to /api/v1/auth/* together.'),
+  RATE_LIMIT_UPLOAD_MAX: Int(5, 1, 1_000_000_000, 'Uploads (POST /api/v1/media) per window and client IP.'),
+  REDIS_URL: Str('redis://[:password@]host:6379[/db] shared by all instances (rate limits). Unset = in-process memory.', {
+    pattern: '^rediss?://[^\\s]+$',
+  }),
+  RATE_LIMIT_REDIS_TIMEOUT_MS: Int(50, 5, 5000, 'A rate-limit decision waits at most this long for Redis, then falls back.'),
+  RATE_LIMIT_KEY_PREFIX: Type.String({
+    default: 'darezone:rl',
+    pattern: '^[A-Za-z0-9:_.-]{1,64}$',
+    description: 'Prefix of the rate-limit keys in Redis (separates deployments sharing one Redis).',
+  }),
 });
 
 type Env = Static<typeof ENV_SCHEMA>;

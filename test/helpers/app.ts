@@ -42,7 +42,14 @@ export interface TestContext {
 }
 
 export function testConfig(env: Record<string, string> = {}): Config {
-  return loadConfig({ APP_ENV: 'test', LOG_LEVEL: 'silent', JWT_SECRET: TEST_JWT_SECRET, DATA_DIR: '/tmp/darezone-test-unused', ...env });
+  return loadConfig({
+    APP_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    JWT_SECRET: TEST_JWT_SECRET,
+    DATA_DIR: '/tmp/darezone-test-unused',
+    RATE_LIMIT_ENABLED: 'false', // one client (127.0.0.1) per file; test/plugins/rate-limit*.test.ts turn it on
+    ...env,
+  });
 }
 
 export async function createTestApp(
