@@ -13,6 +13,8 @@ import type { JobDefinition } from './types.js';
 
 const ABANDON_GRACE_MS = 60_000;
 const MAX_SLEEP_MS = 60_000;
+const WAITING_RECHECK_MS = 200;
+const MAX_SLOTS_PER_TICK = 100;
 
 export class UnknownJobError extends Error {}
 export class JobBusyError extends Error {}
@@ -21,6 +23,8 @@ interface Scheduled {
   def: JobDefinition;
   cron: Cron;
   lastSlot?: number;
+  /** Due slots not yet claimed (normally empty; holds a slot while its job is still running). */
+  queue: Date[];
 }
 
 export interface SchedulerDeps {
@@ -42,7 +46,7 @@ export class Scheduler {
   constructor(private readonly deps: SchedulerDeps) {
     for (const def of deps.jobs) {
       const pattern = deps.overrides?.[def.name] ?? def.schedule;
-      this.jobs.set(def.name, { def, cron: new Cron(pattern, { timezone: 'UTC', paused: true }) });
+      this.jobs.set(def.name, { def, cron: new Cron(pattern, { timezone: 'UTC', paused: true }), queue: [] });
     }
   }
 
@@ -72,29 +76,61 @@ export class Scheduler {
 
   private loop(): void {
     if (this.stopped) return;
-    this.tick().catch((err: unknown) => this.deps.log.error({ err }, 'scheduler tick failed'));
-    const now = this.deps.clock.now().getTime();
-    const next = Math.min(
-      ...[...this.jobs.values()].map(({ cron }) => (cron.nextRun(new Date(now))?.getTime() ?? now + MAX_SLEEP_MS) - now),
-      MAX_SLEEP_MS,
-    );
-    this.timer = setTimeout(() => this.loop(), Math.max(50, next + 5));
-    this.timer.unref();
+    void this.tick()
+      .catch((err: unknown) => this.deps.log.error({ err }, 'scheduler tick failed'))
+      .then(() => {
+        if (this.stopped) return;
+        const now = this.deps.clock.now().getTime();
+        const next = Math.min(
+          ...[...this.jobs.values()].map(({ cron }) => (cron.nextRun(new Date(now))?.getTime() ?? now + MAX_SLEEP_MS) - now),
+          this.waiting() ? WAITING_RECHECK_MS : MAX_SLEEP_MS,
+        );
+        this.timer = setTimeout(() => this.loop(), Math.max(20, next + 5));
+        this.timer.unref();
+      });
   }
 
-  /** Claims and starts every due slot; resolves when the claims are made (`done` when runs finish). */
+  /**
+   * Claims and starts every due slot; resolves when the claims are made (`done` when runs finish).
+   * A slot that finds its job still running (an earlier slot or a manual run, on any instance) stays
+   * queued and is claimed as soon as that run ends, so slots never overlap and none is lost; one
+   * that waits past its catch-up window is recorded as skipped.
+   */
   async tick(): Promise<{ job: string; done: Promise<RunFinished> }[]> {
     const now = this.deps.clock.now();
     const started: { job: string; done: Promise<RunFinished> }[] = [];
     for (const entry of this.jobs.values()) {
-      const slot = entry.cron.previousRuns(1, new Date(now.getTime() + 1))[0];
-      if (!slot || entry.lastSlot === slot.getTime()) continue;
-      entry.lastSlot = slot.getTime();
-      if (now.getTime() - slot.getTime() > entry.def.catchUpMs) continue; // too late: the next slot covers it
-      const claimed = await this.claim(entry.def, slot, 'schedule');
-      if (claimed) started.push({ job: entry.def.name, done: claimed.done });
+      const latest = entry.cron.previousRuns(1, new Date(now.getTime() + 1))[0];
+      if (latest && entry.lastSlot !== latest.getTime()) {
+        // Every slot since the last one seen (a late timer must not lose one); at start, the latest.
+        const slots =
+          entry.lastSlot === undefined
+            ? [latest]
+            : entry.cron.nextRuns(MAX_SLOTS_PER_TICK, new Date(entry.lastSlot)).filter((d) => d <= latest);
+        entry.lastSlot = latest.getTime();
+        for (const slot of slots) {
+          if (now.getTime() - slot.getTime() <= entry.def.catchUpMs) entry.queue.push(slot);
+        }
+      }
+      while (entry.queue.length > 0) {
+        const slot = entry.queue[0]!;
+        if (now.getTime() - slot.getTime() > entry.def.catchUpMs) {
+          await this.deps.db.withSystem((tx) => recordSkipped(tx, entry.def.name, slot, this.instance, now, 'waited past its catch-up window'));
+          entry.queue.shift();
+          continue;
+        }
+        const claimed = await this.claim(entry.def, slot);
+        if (claimed === 'busy') break;
+        entry.queue.shift();
+        if (claimed !== 'taken') started.push({ job: entry.def.name, done: claimed.done });
+      }
     }
     return started;
+  }
+
+  /** True while some slot waits for its job's previous run to end (the loop then ticks sooner). */
+  private waiting(): boolean {
+    return [...this.jobs.values()].some((e) => e.queue.length > 0);
   }
 
   /** Admin trigger: runs now (slot = now). Throws JobBusyError while the job runs anywhere. */
@@ -117,17 +153,15 @@ export class Scheduler {
     throw new JobBusyError(name);
   }
 
-  private async claim(def: JobDefinition, slot: Date, trigger: 'schedule'): Promise<{ done: Promise<RunFinished> } | undefined> {
+  private async claim(def: JobDefinition, slot: Date): Promise<{ done: Promise<RunFinished> } | 'taken' | 'busy'> {
     const now = this.deps.clock.now();
     const claimed = await this.deps.db.withSystem(async (tx) => {
       await failAbandoned(tx, def.name, new Date(now.getTime() - def.timeoutMs - ABANDON_GRACE_MS), now);
-      const result = await claimSlot(tx, { job: def.name, scheduledFor: slot, trigger, instance: this.instance, now });
-      if (result === 'busy') await recordSkipped(tx, def.name, slot, this.instance, now, 'previous run still in progress');
-      return result;
+      return claimSlot(tx, { job: def.name, scheduledFor: slot, trigger: 'schedule', instance: this.instance, now });
     });
-    if (typeof claimed === 'string') return undefined;
+    if (typeof claimed === 'string') return claimed;
     const { id } = claimed;
-    return { done: this.track(executeRun(def, { id, scheduledFor: slot, trigger }, this.deps)) };
+    return { done: this.track(executeRun(def, { id, scheduledFor: slot, trigger: 'schedule' }, this.deps)) };
   }
 
   private track<T>(p: Promise<T>): Promise<T> {

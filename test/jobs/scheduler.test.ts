@@ -87,19 +87,42 @@ describe('scheduler', () => {
     expect(await runs('test.slow.side-effect')).toHaveLength(0);
   });
 
-  it('a manual trigger while the job runs is refused; a scheduled slot meanwhile is recorded skipped', async () => {
+  it('a manual trigger while the job runs is refused; a slot arriving meanwhile waits and runs after it, never overlapping', async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    const s = scheduler([{ ...base, name: 'test.busy', run: () => gate }]);
+    let calls = 0;
+    const s = scheduler([{ ...base, name: 'test.busy', run: async () => { if (++calls === 1) await gate; } }]);
     t.clock.set('2026-06-15T15:59:00Z');
     const first = await s.trigger('test.busy');
     await expect(s.trigger('test.busy')).rejects.toBeInstanceOf(JobBusyError);
     t.clock.set('2026-06-15T16:00:01Z');
-    expect(await s.tick()).toEqual([]);
+    expect(await s.tick()).toEqual([]); // the 16:00 slot waits
     release();
     expect((await first.done).status).toBe('success');
+    const [queued] = await s.tick();
+    expect((await queued!.done).status).toBe('success');
     const rows = await runs('test.busy');
+    expect(rows.map((r) => [r.trigger, r.status, r.scheduled_for.toISOString()])).toEqual([
+      ['manual', 'success', '2026-06-15T15:59:00.000Z'],
+      ['schedule', 'success', '2026-06-15T16:00:00.000Z'],
+    ]);
+  });
+
+  it('a slot that waits past its catch-up window is recorded skipped', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const s = scheduler([{ ...base, name: 'test.late', catchUpMs: 60_000, run: () => gate }]);
+    t.clock.set('2026-06-15T16:59:30Z');
+    const first = await s.trigger('test.late');
+    t.clock.set('2026-06-15T17:00:10Z');
+    expect(await s.tick()).toEqual([]);
+    t.clock.set('2026-06-15T17:02:00Z');
+    expect(await s.tick()).toEqual([]);
+    release();
+    await first.done;
+    const rows = await runs('test.late');
     expect(rows.map((r) => [r.trigger, r.status])).toEqual([['manual', 'success'], ['schedule', 'skipped']]);
+    expect(rows[1]!.error).toMatch(/catch-up window/);
   });
 
   it('a run left "running" by a dead instance is marked failed once its time-out has passed', async () => {
