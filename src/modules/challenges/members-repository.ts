@@ -16,9 +16,23 @@ export interface InviteTarget {
   my_status: MemberStatus | null;
 }
 
-/** Looks the code up past RLS (the joiner cannot see a private challenge yet): holding it is the capability. */
-export function findByInviteCode(tx: Tx, code: string) {
+/**
+ * Looks the code up past RLS (the joiner cannot see a private challenge yet): holding it is the
+ * capability. It also binds the code to the transaction: the member insert policy and the rejoin
+ * guard only let a joiner in with the challenge's code (migration 0008).
+ */
+export async function findByInviteCode(tx: Tx, code: string) {
+  await tx.execute(sql`select set_config('darezone.invite_code', ${code}, true)`);
   return tx.one<InviteTarget>(sql`select * from app.challenge_for_invite(${code})`);
+}
+
+/**
+ * Shows the invite code to the database for the rest of the transaction: the policies on
+ * challenge_members let a join (or a rejoin) through only when the transaction carries the
+ * challenge's code, so knowing a challenge's id is not enough to enter it.
+ */
+export async function presentInviteCode(tx: Tx, code: string) {
+  await tx.query(sql`select set_config('darezone.invite_code', ${code}, true)`);
 }
 
 export interface MemberRow {
