@@ -26,15 +26,6 @@ export async function findByInviteCode(tx: Tx, code: string) {
   return tx.one<InviteTarget>(sql`select * from app.challenge_for_invite(${code})`);
 }
 
-/**
- * Shows the invite code to the database for the rest of the transaction: the policies on
- * challenge_members let a join (or a rejoin) through only when the transaction carries the
- * challenge's code, so knowing a challenge's id is not enough to enter it.
- */
-export async function presentInviteCode(tx: Tx, code: string) {
-  await tx.query(sql`select set_config('darezone.invite_code', ${code}, true)`);
-}
-
 export interface MemberRow {
   user_id: string;
   display_name: string;

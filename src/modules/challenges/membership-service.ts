@@ -47,7 +47,6 @@ export async function joinChallenge(app: FastifyInstance, me: string, inviteCode
     app.db.withUser(me, async (tx) => {
       const target = await members.findByInviteCode(tx, code);
       if (!target) throw notFound('challenge');
-      await members.presentInviteCode(tx, code);
       if (target.my_status === 'active') throw new AppError('ALREADY_MEMBER', 'You are already a member of this challenge');
       if (target.my_status === 'kicked') throw forbidden('You were removed from this challenge and cannot rejoin it');
       const profile = await profileOf(tx, me);
