@@ -1,7 +1,7 @@
 // Every scheduled job, in one list. A new job is a definition file plus one line here.
 import { activateChallenges, autoCompleteChallenges } from './definitions/challenges.js';
 import { hitchReset, streakReminders } from './definitions/engagement.js';
-import { jobHistoryPrune, notificationsCleanup, statsRefresh } from './definitions/housekeeping.js';
+import { jobHistoryPrune, loginThrottlePrune, notificationsCleanup, statsRefresh } from './definitions/housekeeping.js';
 import type { JobDefinition } from './types.js';
 
 export const JOBS: JobDefinition[] = [
@@ -12,4 +12,5 @@ export const JOBS: JobDefinition[] = [
   hitchReset,
   notificationsCleanup,
   jobHistoryPrune,
+  loginThrottlePrune,
 ];

@@ -104,3 +104,17 @@ describe('every job is idempotent', () => {
     expect(after[0]!.status).toBe('active');
   });
 });
+
+describe('auth.prune_throttle', () => {
+  it('removes expired counters, keeps live windows and active locks', async () => {
+    t.clock.set('2026-07-01T12:00:00Z');
+    await t.db.withSystem((tx) => tx.execute(sql`insert into login_throttle (email_normalized, failures, window_started_at, locked_until) values
+      ('old@example.test', 3, '2026-07-01T11:00:00Z', null),
+      ('live@example.test', 2, '2026-07-01T11:55:00Z', null),
+      ('locked@example.test', 5, '2026-07-01T11:40:00Z', '2026-07-01T12:10:00Z'),
+      ('unlocked@example.test', 5, '2026-07-01T11:00:00Z', '2026-07-01T11:15:00Z')`));
+    expect((await run('auth.prune_throttle')).status).toBe('success');
+    const left = await t.db.withSystem((tx) => tx.query<{ email_normalized: string }>(sql`select email_normalized from login_throttle order by 1`));
+    expect(left.map((r) => r.email_normalized)).toEqual(['live@example.test', 'locked@example.test']);
+  });
+});

@@ -75,3 +75,22 @@ export const statsRefresh: JobDefinition = {
     });
   },
 };
+
+/** Lockout counters (login_throttle) past their 15-minute window and not locked: nothing to keep. */
+export const loginThrottlePrune: JobDefinition = {
+  name: 'auth.prune_throttle',
+  description: 'Delete login-failure counters whose window and lock have both expired.',
+  schedule: '45 * * * *',
+  timeoutMs: 5 * MINUTE,
+  catchUpMs: DAY,
+  retries: { attempts: 2, delayMs: 10_000 },
+  async run(ctx) {
+    const now = ctx.clock.now();
+    const windowStart = new Date(now.getTime() - 15 * MINUTE);
+    const deleted = await ctx.withSystem((tx) =>
+      tx.execute(sql`delete from login_throttle
+        where window_started_at < ${windowStart} and (locked_until is null or locked_until < ${now})`),
+    );
+    return { result: { deleted } };
+  },
+};
