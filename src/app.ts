@@ -15,6 +15,7 @@ import { loadKeySet, type KeySet } from './plugins/auth-keys.js';
 import openapi from './plugins/openapi.js';
 import rateLimit from './plugins/rate-limit.js';
 import requestLog from './plugins/request-log.js';
+import scheduler from './plugins/scheduler.js';
 import healthRoutes from './modules/health/routes.js';
 import habitRoutes from './modules/habits/routes.js';
 import challengeRoutes from './modules/challenges/routes.js';
@@ -22,6 +23,7 @@ import checkinRoutes from './modules/checkins/routes.js';
 import notificationRoutes from './modules/notifications/routes.js';
 import authRoutes from './modules/auth/routes.js';
 import usersRoutes from './modules/users/routes.js';
+import jobRoutes from './modules/jobs/routes.js';
 
 export interface AppOptions {
   config: Config;
@@ -85,10 +87,12 @@ export const app = fp(async function darezoneApp(instance: FastifyInstance, opts
   await instance.register(openapi);
   await instance.register(rateLimit); // before auth: its onRequest hook limits unauthenticated floods too
   await instance.register(auth, { keys: opts.keys });
+  await instance.register(scheduler);
 
   await instance.register(healthRoutes);
   await instance.register(authRoutes, { prefix: '/api/v1/auth' });
   await instance.register(usersRoutes, { prefix: '/api/v1/users' });
+  await instance.register(jobRoutes);
   await instance.register(habitRoutes, { prefix: '/api/v1' });
   await instance.register(challengeRoutes, { prefix: '/api/v1' });
   await instance.register(checkinRoutes, { prefix: '/api/v1' });

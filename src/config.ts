@@ -52,6 +52,12 @@ export const ENV_SCHEMA = Type.Object({
   REQUEST_TIMEOUT_MS: Int(30000, 1000, 600000, 'A request that takes longer is cut off.'),
   SHUTDOWN_DRAIN_DELAY_MS: Int(0, 0, 60000, 'On SIGTERM, keep serving (readiness 503) this long so load balancers stop routing first.'),
   SHUTDOWN_TIMEOUT_MS: Int(10000, 500, 120000, 'How long in-flight requests may take to finish on SIGTERM.'),
+  JOBS_ENABLED: Type.Boolean({ default: true, description: 'Run the scheduler in this instance (every instance may; each slot runs once).' }),
+  JOB_SCHEDULES: Type.String({
+    default: '',
+    pattern: '^$|^[a-z_.]+=[^;=]+(;[a-z_.]+=[^;=]+)*$',
+    description: 'Override job schedules: "challenges.auto_complete=5 0 * * *;reminders.streak=*/10 * * * *" (UTC cron).',
+  }),
   BODY_LIMIT_BYTES: Int(1048576, 1024, 10485760, 'Max JSON body (1 MiB).'),
   RATE_LIMIT_ENABLED: Type.Boolean({ default: true, description: 'Per-client-IP rate limits (global, auth, upload buckets). Off only for benchmarks.' }),
   RATE_LIMIT_WINDOW_SECONDS: Int(60, 1, 86400, 'Fixed window of every rate-limit bucket.'),
@@ -77,6 +83,7 @@ export interface Config extends Env {
   embedded: boolean;
   dataDir: string;
   trustProxy: string[];
+  jobSchedules: Record<string, string>;
 }
 
 export class ConfigError extends Error {
@@ -121,6 +128,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     embedded: !env.DATABASE_URL,
     dataDir: path.resolve(env.DATA_DIR),
     trustProxy,
+    jobSchedules: Object.fromEntries(
+      env.JOB_SCHEDULES.split(';').filter(Boolean).map((pair) => pair.split('=').map((s) => s.trim()) as [string, string]),
+    ),
   };
 }
 

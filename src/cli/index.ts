@@ -5,6 +5,7 @@ import { loadConfig, loadDotEnv } from '../config.js';
 import { openDatabase } from '../db/open.js';
 import { migrate } from '../db/migrate.js';
 import { handleSignals, startServer } from '../server.js';
+import { registerJobsCommand } from './jobs.js';
 import { APP_VERSION } from '../version.js';
 import { registerCreateAdminCommand } from './create-admin.js';
 
@@ -40,6 +41,7 @@ program
     }
   });
 
+registerJobsCommand(program);
 registerCreateAdminCommand(program);
 
 export async function main(argv = process.argv): Promise<void> {

@@ -5,7 +5,11 @@ export const Uuid = Type.String({ format: 'uuid', description: 'UUID' });
 export const IdParams = Type.Object({ id: Uuid }, { additionalProperties: false });
 /** A calendar date in the user's own time zone (§2). */
 export const LocalDate = Type.String({ format: 'date', description: 'YYYY-MM-DD', maxLength: 10 });
-export const Timestamp = Type.String({ format: 'date-time', description: 'ISO-8601 UTC' });
+/**
+ * ISO-8601 UTC on the wire. Typed `Date | string` because rows carry Date objects and the response
+ * serializer (fast-json-stringify, format date-time) writes them as ISO strings: no mapping code.
+ */
+export const Timestamp = Type.Unsafe<Date | string>({ type: 'string', format: 'date-time', description: 'ISO-8601 UTC' });
 
 export const PageQuery = {
   limit: Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'Page size (max 100)' }),

@@ -47,6 +47,7 @@ export function testConfig(env: Record<string, string> = {}): Config {
     LOG_LEVEL: 'silent',
     JWT_SECRET: TEST_JWT_SECRET,
     DATA_DIR: '/tmp/darezone-test-unused',
+    JOBS_ENABLED: 'false', // tests drive the scheduler by hand (scheduler.tick) with the test clock
     RATE_LIMIT_ENABLED: 'false', // one client (127.0.0.1) per file; test/plugins/rate-limit*.test.ts turn it on
     ...env,
   });
