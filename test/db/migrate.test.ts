@@ -163,8 +163,9 @@ describe(`a failed first migration and pendingMigrations (${engine})`, () => {
   });
 });
 
+// One engine-specific test per engine, declared only where it applies (no skipped tests).
 describe(`concurrent start-up (${engine})`, () => {
-  it.runIf(usingPostgres())('3 instances migrating one fresh PostgreSQL database at once all succeed and apply each file once', async () => {
+  if (usingPostgres()) it('3 instances migrating one fresh PostgreSQL database at once all succeed and apply each file once', async () => {
     const db = await freshDatabase();
     const instances = await Promise.all([1, 2, 3].map(() => openDriver({ databaseUrl: db.url, poolMax: 2 })));
     try {
@@ -177,7 +178,7 @@ describe(`concurrent start-up (${engine})`, () => {
     }
   });
 
-  it.skipIf(usingPostgres())('3 concurrent migrate() calls on one embedded database queue and apply each file once', async () => {
+  if (!usingPostgres()) it('3 concurrent migrate() calls on one embedded database queue and apply each file once', async () => {
     const db = await freshDatabase();
     const results = await Promise.all([1, 2, 3].map(() => migrate(db.driver)));
     expect(results.flat()).toEqual(NAMES);
