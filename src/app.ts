@@ -24,6 +24,7 @@ import notificationRoutes from './modules/notifications/routes.js';
 import authRoutes from './modules/auth/routes.js';
 import usersRoutes from './modules/users/routes.js';
 import jobRoutes from './modules/jobs/routes.js';
+import backupRoutes from './modules/backups/routes.js';
 
 export interface AppOptions {
   config: Config;
@@ -93,6 +94,7 @@ export const app = fp(async function darezoneApp(instance: FastifyInstance, opts
   await instance.register(authRoutes, { prefix: '/api/v1/auth' });
   await instance.register(usersRoutes, { prefix: '/api/v1/users' });
   await instance.register(jobRoutes);
+  await instance.register(backupRoutes);
   await instance.register(habitRoutes, { prefix: '/api/v1' });
   await instance.register(challengeRoutes, { prefix: '/api/v1' });
   await instance.register(checkinRoutes, { prefix: '/api/v1' });

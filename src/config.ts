@@ -73,6 +73,17 @@ export const ENV_SCHEMA = Type.Object({
     pattern: '^[A-Za-z0-9:_.-]{1,64}$',
     description: 'Prefix of the rate-limit keys in Redis (separates deployments sharing one Redis).',
   }),
+  BACKUP_DIR: Str('Where backups are written (default DATA_DIR/backups).'),
+  BACKUP_RETENTION_DAYS: Int(30, 1, 3650, 'Backups older than this are pruned (never the newest verified one).'),
+  BACKUP_ENCRYPTION_KEY: Str('32-byte key (base64 or 64 hex chars): backups are encrypted with AES-256-GCM. Keep a copy outside the server.', {
+    pattern: '^([0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=)$',
+  }),
+  BACKUP_S3_BUCKET: Str('Also copy every backup to this S3-compatible bucket.', { pattern: '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$' }),
+  BACKUP_S3_REGION: Str('Region of BACKUP_S3_BUCKET (default us-east-1).'),
+  BACKUP_S3_ENDPOINT: Str('S3-compatible endpoint for backups. Unset = AWS.', { pattern: '^https?://[^\\s]+$' }),
+  BACKUP_S3_PREFIX: Type.String({ default: 'backups/', pattern: '^$|^[A-Za-z0-9][A-Za-z0-9/._-]{0,63}/$', description: 'Key prefix of backups in the bucket, ending in /.' }),
+  BACKUP_S3_ACCESS_KEY_ID: Str('Access key id for BACKUP_S3_BUCKET (unset = the SDK default credential chain).'),
+  BACKUP_S3_SECRET_ACCESS_KEY: Str('Secret access key for BACKUP_S3_BUCKET.'),
 });
 
 type Env = Static<typeof ENV_SCHEMA>;

@@ -8,6 +8,7 @@ import { handleSignals, startServer } from '../server.js';
 import { registerJobsCommand } from './jobs.js';
 import { APP_VERSION } from '../version.js';
 import { registerCreateAdminCommand } from './create-admin.js';
+import { registerBackupCommand } from './backup.js';
 
 export function fail(err: unknown): never {
   const message = err instanceof Error ? err.message : String(err);
@@ -43,6 +44,7 @@ program
 
 registerJobsCommand(program);
 registerCreateAdminCommand(program);
+registerBackupCommand(program);
 
 export async function main(argv = process.argv): Promise<void> {
   loadDotEnv();

@@ -2,6 +2,7 @@
 import { activateChallenges, autoCompleteChallenges } from './definitions/challenges.js';
 import { hitchReset, streakReminders } from './definitions/engagement.js';
 import { jobHistoryPrune, loginThrottlePrune, notificationsCleanup, statsRefresh } from './definitions/housekeeping.js';
+import { backupCreate, backupPrune, backupVerify } from './definitions/backup.js';
 import type { JobDefinition } from './types.js';
 
 export const JOBS: JobDefinition[] = [
@@ -13,4 +14,7 @@ export const JOBS: JobDefinition[] = [
   notificationsCleanup,
   jobHistoryPrune,
   loginThrottlePrune,
+  backupCreate,
+  backupPrune,
+  backupVerify,
 ];
