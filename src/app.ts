@@ -15,6 +15,9 @@ import { loadKeySet, type KeySet } from './plugins/auth-keys.js';
 import openapi from './plugins/openapi.js';
 import rateLimit from './plugins/rate-limit.js';
 import requestLog from './plugins/request-log.js';
+import security from './plugins/security.js';
+import { frameworkErrors } from './plugins/security-headers.js';
+import securityCors from './plugins/security-cors.js';
 import scheduler from './plugins/scheduler.js';
 import healthRoutes from './modules/health/routes.js';
 import habitRoutes from './modules/habits/routes.js';
@@ -52,6 +55,7 @@ export function serverOptions(config: Config, logger: FastifyServerOptions['logg
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     routerOptions: { maxParamLength: 200 },
+    frameworkErrors: frameworkErrors(config), // undecodable URL, overlong parameter: same headers and problem+json
     // A client-supplied request id is believed only from a trusted proxy (§2).
     requestIdHeader: false,
     genReqId: (req: IncomingMessage) => {
@@ -85,8 +89,10 @@ export const app = fp(async function darezoneApp(instance: FastifyInstance, opts
   await instance.register(core, { config: opts.config, db: opts.db, clock: opts.clock });
   await instance.register(errors);
   await instance.register(requestLog);
+  await instance.register(security); // headers on every response, Host allowlist, HTTPS redirect
   await instance.register(openapi);
   await instance.register(rateLimit); // before auth: its onRequest hook limits unauthenticated floods too
+  await instance.register(securityCors); // after the limiter (preflights count), before auth (they carry no token)
   await instance.register(auth, { keys: opts.keys });
   await instance.register(scheduler);
 

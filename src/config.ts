@@ -39,6 +39,14 @@ export const ENV_SCHEMA = Type.Object({
     default: '',
     description: 'Comma-separated CIDRs of reverse proxies whose X-Forwarded-* headers are believed. Empty = none.',
   }),
+  CORS_ORIGINS: Type.String({
+    default: '',
+    description: 'Comma-separated exact origins (https://dashboard.example.com) whose browser pages may call the API. Empty = none (mobile apps need none); never a wildcard.',
+  }),
+  ALLOWED_HOSTS: Type.String({
+    default: '',
+    description: 'Comma-separated host names this API answers to (api.example.com); any other Host gets 400. Empty = any host (set it in production). /health* is exempt.',
+  }),
   JWT_SECRET: Str('HMAC key (>= 32 chars) for access tokens. Required in production unless JWT_KEYS is set.', {
     minLength: 32,
   }),
@@ -94,6 +102,10 @@ export interface Config extends Env {
   embedded: boolean;
   dataDir: string;
   trustProxy: string[];
+  /** CORS_ORIGINS parsed: exact, lower-cased origins (scheme://host[:port]). */
+  corsOrigins: string[];
+  /** ALLOWED_HOSTS parsed: lower-cased host names, no port. */
+  allowedHosts: string[];
   jobSchedules: Record<string, string>;
 }
 
@@ -114,10 +126,57 @@ function pickEnv(source: NodeJS.ProcessEnv): Record<string, string> {
   return out;
 }
 
+const splitList = (value: string) => value.split(',').map((s) => s.trim()).filter(Boolean);
+
+/**
+ * Secrets that are published in this repository (the test suite's key) can never protect a
+ * production deployment; neither can one key used for two purposes.
+ */
+const PUBLIC_SECRETS = ['test-secret-that-is-long-enough-for-hs256-0123456789'];
+
+function publicSecretProblems(env: Env): string[] {
+  const secrets = Object.entries(env).filter(
+    (entry): entry is [string, string] => /SECRET|_KEYS$|SIGNING_KEY$|_TOKEN$/.test(entry[0]) && typeof entry[1] === 'string',
+  );
+  const problems = secrets
+    .filter(([, value]) => PUBLIC_SECRETS.some((known) => value.includes(known)))
+    .map(([name]) => `${name}: a development/test value published in the repository`);
+  const media = secrets.find(([name]) => name === 'MEDIA_SIGNING_KEY')?.[1];
+  if (media && (media === env.JWT_SECRET || env.JWT_KEYS?.includes(media))) problems.push('MEDIA_SIGNING_KEY: must differ from the JWT key');
+  return problems;
+}
+
+/** Exact origins only: scheme://host[:port], no path, no wildcard (a `*` with credentials is the classic CORS hole). */
+function securityProblems(env: Env): string[] {
+  const problems: string[] = [];
+  for (const origin of splitList(env.CORS_ORIGINS)) {
+    let canonical: string | null = null;
+    try {
+      const url = new URL(origin);
+      if ((url.protocol === 'https:' || url.protocol === 'http:') && !origin.includes('*')) canonical = url.origin;
+    } catch {
+      // reported below
+    }
+    if (canonical === null || canonical !== origin.toLowerCase()) {
+      problems.push(`CORS_ORIGINS: ${origin} is not an exact origin such as https://app.example.com (no path, no wildcard)`);
+    }
+  }
+  for (const host of splitList(env.ALLOWED_HOSTS)) {
+    if (!/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$|^\[[0-9a-f:.]+\]$/i.test(host)) {
+      problems.push(`ALLOWED_HOSTS: ${host} is not a host name (no scheme, no port)`);
+    }
+  }
+  return problems;
+}
+
 function productionProblems(env: Env): string[] {
   if (env.APP_ENV !== 'production') return [];
   const problems: string[] = [];
   if (!env.JWT_SECRET && !env.JWT_KEYS) problems.push('JWT_SECRET: required when APP_ENV=production (no development key)');
+  problems.push(...publicSecretProblems(env));
+  for (const origin of splitList(env.CORS_ORIGINS)) {
+    if (origin.startsWith('http://')) problems.push(`CORS_ORIGINS: ${origin} is not https (development origins are refused when APP_ENV=production)`);
+  }
   return problems;
 }
 
@@ -129,7 +188,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   });
   if (problems.length > 0) throw new ConfigError(problems);
   const env = raw as Env;
-  const extra = productionProblems(env);
+  const extra = [...securityProblems(env), ...productionProblems(env)];
   if (extra.length > 0) throw new ConfigError(extra);
   const trustProxy = env.TRUST_PROXY.split(',').map((s) => s.trim()).filter(Boolean);
   return {
@@ -139,6 +198,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     embedded: !env.DATABASE_URL,
     dataDir: path.resolve(env.DATA_DIR),
     trustProxy,
+    corsOrigins: splitList(env.CORS_ORIGINS).map((o) => o.toLowerCase()),
+    allowedHosts: splitList(env.ALLOWED_HOSTS).map((h) => h.toLowerCase()),
     jobSchedules: Object.fromEntries(
       env.JOB_SCHEDULES.split(';').filter(Boolean).map((pair) => pair.split('=').map((s) => s.trim()) as [string, string]),
     ),
