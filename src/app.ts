@@ -19,6 +19,7 @@ import security from './plugins/security.js';
 import { frameworkErrors } from './plugins/security-headers.js';
 import securityCors from './plugins/security-cors.js';
 import scheduler from './plugins/scheduler.js';
+import monitoring from './monitoring/plugin.js';
 import healthRoutes from './modules/health/routes.js';
 import habitRoutes from './modules/habits/routes.js';
 import challengeRoutes from './modules/challenges/routes.js';
@@ -27,6 +28,7 @@ import notificationRoutes from './modules/notifications/routes.js';
 import authRoutes from './modules/auth/routes.js';
 import usersRoutes from './modules/users/routes.js';
 import jobRoutes from './modules/jobs/routes.js';
+import alertRoutes from './modules/alerts/routes.js';
 import backupRoutes from './modules/backups/routes.js';
 
 export interface AppOptions {
@@ -95,11 +97,13 @@ export const app = fp(async function darezoneApp(instance: FastifyInstance, opts
   await instance.register(securityCors); // after the limiter (preflights count), before auth (they carry no token)
   await instance.register(auth, { keys: opts.keys });
   await instance.register(scheduler);
+  await instance.register(monitoring); // Sentry, /metrics, alerts: before the routes so their hooks cover all
 
   await instance.register(healthRoutes);
   await instance.register(authRoutes, { prefix: '/api/v1/auth' });
   await instance.register(usersRoutes, { prefix: '/api/v1/users' });
   await instance.register(jobRoutes);
+  await instance.register(alertRoutes);
   await instance.register(backupRoutes);
   await instance.register(habitRoutes, { prefix: '/api/v1' });
   await instance.register(challengeRoutes, { prefix: '/api/v1' });

@@ -92,6 +92,32 @@ export const ENV_SCHEMA = Type.Object({
   BACKUP_S3_PREFIX: Type.String({ default: 'backups/', pattern: '^$|^[A-Za-z0-9][A-Za-z0-9/._-]{0,63}/$', description: 'Key prefix of backups in the bucket, ending in /.' }),
   BACKUP_S3_ACCESS_KEY_ID: Str('Access key id for BACKUP_S3_BUCKET (unset = the SDK default credential chain).'),
   BACKUP_S3_SECRET_ACCESS_KEY: Str('Secret access key for BACKUP_S3_BUCKET.'),
+  METRICS_TOKEN: Str('Bearer token Prometheus presents to GET /metrics. Unset: /metrics is off (404) in production, loopback-only in development/test.', {
+    minLength: 16,
+  }),
+  SENTRY_DSN: Str('Sentry DSN (https://key@host/project). Unset = no error tracking.', { pattern: '^https?://[^\\s]+$' }),
+  SENTRY_TRACES_SAMPLE_RATE: Type.Number({ default: 0, minimum: 0, maximum: 1, description: 'Share of requests traced by Sentry (0 = errors only).' }),
+  ALERTS_ENABLED: Type.Optional(Type.Boolean({ description: 'Evaluate the built-in alert rules every ALERT_EVALUATION_INTERVAL_SECONDS in this instance. Default: on (off with APP_ENV=test).' })),
+  ALERT_EVALUATION_INTERVAL_SECONDS: Int(60, 5, 3600, 'How often each instance evaluates the alert rules.'),
+  ALERT_HTTP_WINDOW_MINUTES: Int(5, 1, 60, 'Window of the request-based alerts (5xx ratio, p95 latency).'),
+  ALERT_HTTP_5XX_PERCENT: Type.Number({ default: 2, minimum: 0, maximum: 100, description: 'Alert when more than this % of requests in the window answer 5xx...' }),
+  ALERT_HTTP_MIN_REQUESTS: Int(50, 1, 1_000_000, '...and the window has at least this many requests.'),
+  ALERT_HTTP_P95_MS: Int(200, 1, 600000, 'Alert when the p95 request latency over the window exceeds this (ms).'),
+  ALERT_BACKUP_MAX_AGE_HOURS: Int(26, 1, 8760, 'Alert when the newest successful backup is older than this.'),
+  ALERT_VERIFY_MAX_AGE_DAYS: Int(8, 1, 365, 'Alert when the newest backup that passed a restore drill is older than this.'),
+  ALERT_JOB_FAILURES_CRITICAL: Int(3, 1, 100, 'A job failing this many runs in a row makes its alert critical (one failure: warning).'),
+  ALERT_DISK_FREE_PERCENT: Type.Number({ default: 10, minimum: 0, maximum: 100, description: 'Alert when the file system holding DATA_DIR has less free space than this %.' }),
+  ALERT_REMINDER_HOURS: Int(4, 1, 168, 'While an alert fires, remind every this many hours.'),
+  ALERT_DELIVERY_ATTEMPTS: Int(5, 1, 20, 'Attempts per alert message and channel before giving up (logged).'),
+  ALERT_DELIVERY_RETRY_MS: Int(2000, 10, 600000, 'First retry delay of a failed alert delivery; doubles per attempt (capped at 5 min).'),
+  SMTP_URL: Str('Alert e-mail: smtp://user:pass@host:587 or smtps://...:465 (nodemailer connection URL).', { pattern: '^smtps?://[^\\s]+$' }),
+  ALERT_EMAIL_FROM: Type.String({ default: 'DareZone alerts <alerts@localhost>', minLength: 3, description: 'From address of alert e-mails.' }),
+  ALERT_EMAIL_TO: Str('Comma-separated recipients of alert e-mails (required with SMTP_URL).'),
+  SLACK_WEBHOOK_URL: Str('Slack incoming-webhook URL for alerts.', { pattern: '^https?://[^\\s]+$' }),
+  RUNBOOK_BASE_URL: Str('Where docs/INCIDENT_RESPONSE.md is published (alert messages link <this>#alert-<rule>). Unset = the repository path.', {
+    pattern: '^https?://[^\\s#]+$',
+  }),
+  HEARTBEAT_URL: Str('Dead-man\'s-switch URL pinged (GET) after each successful daily challenges.auto_complete run.', { pattern: '^https?://[^\\s]+$' }),
 });
 
 type Env = Static<typeof ENV_SCHEMA>;
@@ -107,6 +133,10 @@ export interface Config extends Env {
   /** ALLOWED_HOSTS parsed: lower-cased host names, no port. */
   allowedHosts: string[];
   jobSchedules: Record<string, string>;
+  /** ALERTS_ENABLED, defaulting to on except under APP_ENV=test (tests call evaluate() by hand). */
+  alertsEnabled: boolean;
+  /** Alert e-mail can be sent: SMTP_URL and ALERT_EMAIL_TO are both set. */
+  smtpConfigured: boolean;
 }
 
 export class ConfigError extends Error {
@@ -169,6 +199,11 @@ function securityProblems(env: Env): string[] {
   return problems;
 }
 
+function alertProblems(env: Env): string[] {
+  if (Boolean(env.SMTP_URL) === Boolean(env.ALERT_EMAIL_TO)) return [];
+  return ['SMTP_URL / ALERT_EMAIL_TO: set both (alert e-mail needs a server and recipients) or neither'];
+}
+
 function productionProblems(env: Env): string[] {
   if (env.APP_ENV !== 'production') return [];
   const problems: string[] = [];
@@ -188,7 +223,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   });
   if (problems.length > 0) throw new ConfigError(problems);
   const env = raw as Env;
-  const extra = [...securityProblems(env), ...productionProblems(env)];
+  const extra = [...securityProblems(env), ...alertProblems(env), ...productionProblems(env)];
   if (extra.length > 0) throw new ConfigError(extra);
   const trustProxy = env.TRUST_PROXY.split(',').map((s) => s.trim()).filter(Boolean);
   return {
@@ -200,6 +235,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     trustProxy,
     corsOrigins: splitList(env.CORS_ORIGINS).map((o) => o.toLowerCase()),
     allowedHosts: splitList(env.ALLOWED_HOSTS).map((h) => h.toLowerCase()),
+    alertsEnabled: env.ALERTS_ENABLED ?? env.APP_ENV !== 'test',
+    smtpConfigured: Boolean(env.SMTP_URL && env.ALERT_EMAIL_TO),
     jobSchedules: Object.fromEntries(
       env.JOB_SCHEDULES.split(';').filter(Boolean).map((pair) => pair.split('=').map((s) => s.trim()) as [string, string]),
     ),

@@ -1,7 +1,9 @@
-// Readiness (§5.3): each check is time-bounded so a hung dependency turns into a named failure
+// Readiness (§5.3): database, migrations, Redis (when REDIS_URL is set), storage, not draining;
+// each check is time-bounded so a hung dependency turns into a named failure
 // instead of a hung probe. Failure details are generic (no connection strings or hostnames).
 import type { FastifyInstance } from 'fastify';
 import { pendingMigrations, readMigrations } from '../../db/migrate.js';
+import { checkRedis } from './redis-check.js';
 
 export type CheckFn = () => Promise<void>;
 
@@ -45,6 +47,7 @@ export function readinessChecks(app: FastifyInstance): Record<string, CheckFn> {
       const pending = await pendingMigrations(app.db.driver, migrationFiles);
       if (pending.length > 0) throw new CheckFailed(`${pending.length} pending`);
     },
+    ...(app.config.REDIS_URL ? { redis: () => checkRedis(app, app.config.REDIS_URL!) } : {}),
     shutdown: async () => {
       if (app.draining) throw new CheckFailed('draining');
     },
