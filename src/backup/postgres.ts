@@ -128,10 +128,10 @@ export async function restorePostgres(url: string, dumpFile: string): Promise<vo
 
 export async function postgresIsEmpty(url: string): Promise<boolean> {
   return withClient(url, async (c) => {
-    const t = await c.query(`select to_regclass('public.users') is not null as has`);
-    if (!t.rows[0].has || t.rows[0].has === 'f') return true;
-    const n = await c.query('select exists (select 1 from public.users) as any');
-    return !(n.rows[0].any === true || n.rows[0].any === 't');
+    const t = await c.query<{ has: string }>(`select (to_regclass('public.users') is not null)::text as has`);
+    if (t.rows[0]?.has !== 'true') return true;
+    const n = await c.query<{ any: string }>('select exists (select 1 from public.users)::text as any');
+    return n.rows[0]?.any !== 'true';
   });
 }
 

@@ -214,7 +214,9 @@ export async function listBackups(deps: Pick<BackupDeps, 'db' | 'settings' | 'cl
   let changed = false;
   for (const id of ids) {
     const row = byId.get(id);
-    if (row && row.status === 'completed') continue;
+    // A row that finished (completed, or failed e.g. by a failed drill) is the truth; only a
+    // missing row or one still "running" (the restored past) is brought up to date.
+    if (row && row.status !== 'running') continue;
     const m = await readManifest(dir, id);
     if (!m) continue;
     await recordCompleted(deps.db, m, path.join(dir, id), null, deps.clock.now());
@@ -487,7 +489,7 @@ export interface VerifyResult {
   durationMs: number;
 }
 
-export async function verifyBackup(deps: BackupDeps, wanted: string | 'latest' | 'unverified'): Promise<VerifyResult> {
+export async function verifyBackup(deps: BackupDeps, /** an id, 'latest' or 'unverified' (the newest completed backup not yet verified) */ wanted: string): Promise<VerifyResult> {
   const { settings } = deps;
   const s3 = settings.s3 ? createBackupS3(settings.s3) : undefined;
   try {

@@ -45,7 +45,7 @@ export async function createDeployment(opts: { backupDir: string; env?: Record<s
   if (usingPostgres() && !databaseUrl) {
     const created = await createPostgresDatabase();
     databaseUrl = created.url;
-    dropPg = created.drop;
+    dropPg = () => created.drop();
   }
   const config = testConfig({
     DATA_DIR: dataDir,
