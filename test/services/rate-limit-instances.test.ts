@@ -22,6 +22,7 @@ async function serve(): Promise<{ p: Spawned; port: number }> {
     PORT: String(port),
     DATA_DIR: dir,
     LOG_LEVEL: 'warn',
+    JOBS_ENABLED: 'false', // nothing to do with this test; less start-up work on a busy machine
     RATE_LIMIT_ENABLED: 'true',
     REDIS_URL,
     RATE_LIMIT_KEY_PREFIX: prefix,
@@ -31,6 +32,8 @@ async function serve(): Promise<{ p: Spawned; port: number }> {
   });
   const s = { p, port };
   servers.push(s);
+  // Node + tsx + a new embedded database: seconds on an idle machine, over a minute on a 2-core one
+  // that other suites keep busy.
   await waitFor(async () => {
     if (p.child.exitCode !== null) throw new Error(`server exited: ${p.stderr()}`);
     try {
@@ -38,13 +41,13 @@ async function serve(): Promise<{ p: Spawned; port: number }> {
     } catch {
       return false;
     }
-  }, 60_000, `server on ${port}`);
+  }, 240_000, `server on ${port}`);
   return s;
 }
 
 beforeAll(async () => {
   await Promise.all([serve(), serve()]);
-}, 120_000);
+}, 300_000);
 
 afterAll(async () => {
   for (const { p } of servers) {
