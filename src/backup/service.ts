@@ -106,6 +106,7 @@ export interface BackupEntry {
   verify_status: 'passed' | 'failed' | null;
   verify_duration_ms: number | null;
   verify_error: string | null;
+  engine: string;
   /** A complete copy exists in BACKUP_DIR. */
   local: boolean;
 }
@@ -171,6 +172,7 @@ function errorText(err: unknown): string {
 
 interface BackupRow {
   id: string;
+  engine: string;
   status: BackupEntry['status'];
   location: string | null;
   size_bytes: number | null;
@@ -185,7 +187,7 @@ interface BackupRow {
 
 async function rows(db: Database): Promise<BackupRow[]> {
   return db.withSystem((tx) =>
-    tx.query<BackupRow>(sql`select id, status, location, size_bytes, duration_ms, error, started_at, verified_at, verify_status,
+    tx.query<BackupRow>(sql`select id, engine, status, location, size_bytes, duration_ms, error, started_at, verified_at, verify_status,
       verify_duration_ms, verify_error from backups order by id desc`),
   );
 }
@@ -235,6 +237,7 @@ export async function listBackups(deps: Pick<BackupDeps, 'db' | 'settings' | 'cl
     verify_status: r.verify_status,
     verify_duration_ms: r.verify_duration_ms,
     verify_error: r.verify_error,
+    engine: r.engine,
     local: ids.has(r.id),
   }));
 }
@@ -245,11 +248,12 @@ export async function listBackups(deps: Pick<BackupDeps, 'db' | 'settings' | 'cl
 async function dumpDatabase(db: Database, settings: BackupSettings, target: string) {
   const driver = db.driver;
   if (driver.engine === 'postgres') {
-    if (!settings.databaseUrl) throw new BackupError('DATABASE_URL is required for a PostgreSQL backup');
+    const url = settings.databaseUrl ?? driverUrl(driver);
+    if (!url) throw new BackupError('DATABASE_URL is required for a PostgreSQL backup');
     const pass = new PassThrough();
     const writing = writeStored(pass, target, { gzip: true, key: settings.key });
     try {
-      const tables = await dumpPostgres(driver, settings.databaseUrl, pass);
+      const tables = await dumpPostgres(driver, url, pass);
       return { tables, ...(await writing) };
     } catch (err) {
       pass.destroy(err as Error);
@@ -495,7 +499,7 @@ export async function verifyBackup(deps: BackupDeps, /** an id, 'latest' or 'unv
   try {
     let id: string;
     if (wanted === 'unverified') {
-      const entries = (await listBackups(deps)).filter((e) => e.status === 'completed');
+      const entries = (await listBackups(deps)).filter((e) => e.status === 'completed' && e.engine === deps.db.engine);
       const pick = entries.find((e) => !e.verified_at);
       if (!pick) throw new BackupError('no unverified completed backup');
       id = pick.id;
@@ -512,7 +516,7 @@ export async function verifyBackup(deps: BackupDeps, /** an id, 'latest' or 'unv
       let dumpFile: string | undefined;
       try {
         dumpFile = await plainDump(settings.dir, m, key);
-        const actual = await scratchStats(m, settings, dumpFile);
+        const actual = await scratchStats(m, settings, dumpFile, deps.db);
         problems.push(...compareStats(m.tables, actual));
       } catch (err) {
         if (err instanceof BackupKeyError) throw err;
@@ -539,8 +543,14 @@ export async function verifyBackup(deps: BackupDeps, /** an id, 'latest' or 'unv
   }
 }
 
-async function scratchStats(m: Manifest, settings: BackupSettings, dumpFile: string): Promise<Record<string, TableStats>> {
+/** The connection string of a PostgreSQL driver (when the config has none: a Database built by hand). */
+function driverUrl(driver: unknown): string | undefined {
+  return (driver as { pool?: { options?: { connectionString?: string } } }).pool?.options?.connectionString;
+}
+
+async function scratchStats(m: Manifest, settings: BackupSettings, dumpFile: string, db?: Database): Promise<Record<string, TableStats>> {
   if (m.engine === 'postgres') {
+    settings = { ...settings, databaseUrl: settings.databaseUrl ?? (db ? driverUrl(db.driver) : undefined) };
     if (!settings.databaseUrl) throw new BackupError('verifying a PostgreSQL backup needs DATABASE_URL (a server to create the scratch database on)');
     return scratchStatsPostgres(settings.databaseUrl, dumpFile);
   }

@@ -23,6 +23,7 @@ const Backup = Type.Object({
   verify_status: Nullable(Type.Union([Type.Literal('passed'), Type.Literal('failed')])),
   verify_duration_ms: Nullable(Type.Integer()),
   verify_error: Nullable(Type.String()),
+  engine: Type.String({ description: 'pglite or postgres' }),
   local: Type.Boolean({ description: 'A complete copy is in BACKUP_DIR' }),
 });
 
