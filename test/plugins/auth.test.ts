@@ -17,6 +17,7 @@ const EXPECTED_PUBLIC = [
   'GET /health',
   'GET /health/live',
   'GET /health/ready',
+  'GET /metrics', // its own bearer METRICS_TOKEN, not a user token (src/plugins/metrics.ts)
   'GET /openapi.json',
   'HEAD /health',
   'HEAD /health/live',
