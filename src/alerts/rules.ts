@@ -210,7 +210,7 @@ const jobs: Rule = async ({ config, db, jobNames }) => {
 };
 
 /** Free space of the file system holding DATA_DIR (its nearest existing ancestor before first use). */
-async function freePercent(dir: string): Promise<number> {
+export async function freePercent(dir: string): Promise<number> {
   let current = dir;
   for (;;) {
     try {

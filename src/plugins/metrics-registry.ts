@@ -90,6 +90,11 @@ export function createMetrics() {
       ...metric,
     }),
     backupLastSize: new Gauge({ name: 'darezone_backup_last_size_bytes', help: 'Size of the newest completed backup (0 = none yet).', ...metric }),
+    diskFree: new Gauge({
+      name: 'darezone_disk_free_ratio',
+      help: 'Free share (0-1) of the file system holding DATA_DIR, read at scrape time.',
+      ...metric,
+    }),
     alertsFiring: new Gauge({
       name: 'darezone_alerts_firing',
       help: 'Built-in alerts currently firing (shared by all instances), by rule and severity.',

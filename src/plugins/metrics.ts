@@ -14,6 +14,7 @@ import fp from 'fastify-plugin';
 import type { FastifyRequest } from 'fastify';
 import { sql } from 'drizzle-orm';
 import { AppError } from '../errors.js';
+import { freePercent } from '../alerts/rules.js';
 import { jobEvents, type RunFinished } from '../jobs/runner.js';
 import { sendProblem, toAppError } from './errors.js';
 import { createMetrics, methodLabel, type Metrics } from './metrics-registry.js';
@@ -91,6 +92,7 @@ export default fp(
       metrics.dbPoolConnections.set({ state: 'idle' }, pool.idle);
       metrics.dbPoolWaiting.set(pool.waiting);
       metrics.dbPoolMax.set(app.db.engine === 'pglite' ? 1 : config.DATABASE_POOL_MAX);
+      metrics.diskFree.set((await freePercent(config.dataDir).catch(() => NaN)) / 100);
 
       // Both tables are small (backups: retention-bounded; alerts: at most one firing row per rule).
       const row = await withDeadline(
