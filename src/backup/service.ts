@@ -604,7 +604,8 @@ export async function restoreBackup(target: RestoreTarget, wanted: string, opts:
     if (embedded) {
       const dbDir = embeddedDbDir(settings.dataDir);
       if (await exists(dbDir)) {
-        const aside = `${dbDir}.before-restore-${target.clock.now().toISOString().replace(/[-:.]/g, '')}`;
+        // Timestamp plus a random suffix: two restores in one clock tick must not collide.
+        const aside = `${dbDir}.before-restore-${target.clock.now().toISOString().replace(/[-:.]/g, '')}-${randomBytes(2).toString('hex')}`;
         await rename(dbDir, aside);
         progress?.(`restore: previous database kept at ${aside}`);
       }
