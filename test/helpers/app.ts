@@ -3,6 +3,9 @@
 //   const t = await createTestApp(); afterAll(() => t.close());
 //   const alice = await t.users.create();  await t.app.inject({ ..., headers: alice.auth });
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { sql } from 'drizzle-orm';
 import { buildApp } from '../../src/app.js';
@@ -41,12 +44,17 @@ export interface TestContext {
   close(): Promise<void>;
 }
 
+// One scratch directory per test process for anything a test app writes to disk by default
+// (backups, media, dev keys), removed when the process exits.
+const scratch = mkdtempSync(path.join(tmpdir(), 'dz-test-'));
+process.once('exit', () => rmSync(scratch, { recursive: true, force: true }));
+
 export function testConfig(env: Record<string, string> = {}): Config {
   return loadConfig({
     APP_ENV: 'test',
     LOG_LEVEL: 'silent',
     JWT_SECRET: TEST_JWT_SECRET,
-    DATA_DIR: '/tmp/darezone-test-unused',
+    DATA_DIR: scratch,
     JOBS_ENABLED: 'false', // tests drive the scheduler by hand (scheduler.tick) with the test clock
     RATE_LIMIT_ENABLED: 'false', // one client (127.0.0.1) per file; test/plugins/rate-limit*.test.ts turn it on
     ...env,
