@@ -28,8 +28,9 @@ import notificationRoutes from './modules/notifications/routes.js';
 import authRoutes from './modules/auth/routes.js';
 import usersRoutes from './modules/users/routes.js';
 import jobRoutes from './modules/jobs/routes.js';
-import alertRoutes from './modules/alerts/routes.js';
 import backupRoutes from './modules/backups/routes.js';
+import alertRoutes from './modules/alerts/routes.js';
+import media from './modules/media/plugin.js';
 
 export interface AppOptions {
   config: Config;
@@ -103,12 +104,13 @@ export const app = fp(async function darezoneApp(instance: FastifyInstance, opts
   await instance.register(authRoutes, { prefix: '/api/v1/auth' });
   await instance.register(usersRoutes, { prefix: '/api/v1/users' });
   await instance.register(jobRoutes);
-  await instance.register(alertRoutes);
   await instance.register(backupRoutes);
+  await instance.register(alertRoutes);
   await instance.register(habitRoutes, { prefix: '/api/v1' });
   await instance.register(challengeRoutes, { prefix: '/api/v1' });
   await instance.register(checkinRoutes, { prefix: '/api/v1' });
   await instance.register(notificationRoutes, { prefix: '/api/v1' });
+  await instance.register(media); // /api/v1/media and the signed /media/files route
   if (opts.extend) await instance.register(async (scope) => opts.extend!(scope));
 }, { name: 'darezone-app' });
 

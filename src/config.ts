@@ -81,6 +81,25 @@ export const ENV_SCHEMA = Type.Object({
     pattern: '^[A-Za-z0-9:_.-]{1,64}$',
     description: 'Prefix of the rate-limit keys in Redis (separates deployments sharing one Redis).',
   }),
+  MEDIA_MAX_PHOTO_BYTES: Int(10485760, 1024, 104857600, 'Largest photo upload (10 MiB); bigger is refused with 413 while it streams.'),
+  MEDIA_MAX_AVATAR_BYTES: Int(5242880, 1024, 104857600, 'Largest avatar upload (5 MiB).'),
+  MEDIA_MAX_VIDEO_BYTES: Int(52428800, 1024, 1073741824, 'Largest video upload (50 MiB).'),
+  MEDIA_MAX_IMAGE_PIXELS: Int(40000000, 1000000, 268402689, 'Largest image in pixels (width x height, 40 MP): a pixel-flood guard, 413 above.'),
+  MEDIA_QUOTA_BYTES: Int(1073741824, 0, 1099511627776, 'Storage quota per user over all their media (1 GiB); 413 QUOTA_EXCEEDED above.'),
+  MEDIA_URL_TTL_SECONDS: Int(300, 10, 604800, 'Lifetime of the signed media URLs the API hands out.'),
+  MEDIA_SIGNING_KEY: Str('HMAC key (>= 32 chars) for signed local media URLs. Required in production with local storage; generated in DATA_DIR in development.', {
+    minLength: 32,
+  }),
+  MEDIA_PUBLIC_BASE_URL: Str('Absolute origin put in front of local signed media URLs (https://api.example.com). Unset = root-relative /media/files/... URLs.', {
+    pattern: '^https?://[^\\s/?#]+(/[^\\s?#]*)?$',
+  }),
+  S3_BUCKET: Str('Store media in this S3-compatible bucket instead of DATA_DIR/media.', { pattern: '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$' }),
+  S3_REGION: Str('S3 region (required with S3_BUCKET unless S3_ENDPOINT is set; then defaults to us-east-1).'),
+  S3_ENDPOINT: Str('S3-compatible endpoint URL (MinIO, R2, ...). Unset = AWS.', { pattern: '^https?://[^\\s]+$' }),
+  S3_ACCESS_KEY_ID: Str('S3 access key id. Unset (with the secret) = the SDK default credential chain (IAM role, env, profile).'),
+  S3_SECRET_ACCESS_KEY: Str('S3 secret access key (set together with S3_ACCESS_KEY_ID).'),
+  S3_FORCE_PATH_STYLE: Type.Boolean({ default: false, description: 'Path-style bucket URLs (http://host/bucket/key): MinIO and most self-hosted S3 servers need it.' }),
+  S3_KEY_PREFIX: Type.String({ default: '', pattern: '^$|^[A-Za-z0-9][A-Za-z0-9/._-]{0,63}/$', description: 'Prefix of every media object key in the bucket, ending in / (e.g. "media/").' }),
   BACKUP_DIR: Str('Where backups are written (default DATA_DIR/backups).'),
   BACKUP_RETENTION_DAYS: Int(30, 1, 3650, 'Backups older than this are pruned (never the newest verified one).'),
   BACKUP_ENCRYPTION_KEY: Str('32-byte key (base64 or 64 hex chars): backups are encrypted with AES-256-GCM. Keep a copy outside the server.', {
@@ -133,6 +152,8 @@ export interface Config extends Env {
   /** ALLOWED_HOSTS parsed: lower-cased host names, no port. */
   allowedHosts: string[];
   jobSchedules: Record<string, string>;
+  /** Where media bytes live: DATA_DIR/media, or the S3 bucket when S3_BUCKET is set. */
+  mediaStorage: 'local' | 's3';
   /** ALERTS_ENABLED, defaulting to on except under APP_ENV=test (tests call evaluate() by hand). */
   alertsEnabled: boolean;
   /** Alert e-mail can be sent: SMTP_URL and ALERT_EMAIL_TO are both set. */
@@ -199,11 +220,6 @@ function securityProblems(env: Env): string[] {
   return problems;
 }
 
-function alertProblems(env: Env): string[] {
-  if (Boolean(env.SMTP_URL) === Boolean(env.ALERT_EMAIL_TO)) return [];
-  return ['SMTP_URL / ALERT_EMAIL_TO: set both (alert e-mail needs a server and recipients) or neither'];
-}
-
 function productionProblems(env: Env): string[] {
   if (env.APP_ENV !== 'production') return [];
   const problems: string[] = [];
@@ -211,6 +227,23 @@ function productionProblems(env: Env): string[] {
   problems.push(...publicSecretProblems(env));
   for (const origin of splitList(env.CORS_ORIGINS)) {
     if (origin.startsWith('http://')) problems.push(`CORS_ORIGINS: ${origin} is not https (development origins are refused when APP_ENV=production)`);
+  }
+  if (!env.S3_BUCKET && !env.MEDIA_SIGNING_KEY) {
+    problems.push('MEDIA_SIGNING_KEY: required when APP_ENV=production with local media storage (no development key)');
+  }
+  return problems;
+}
+
+function alertProblems(env: Env): string[] {
+  if (Boolean(env.SMTP_URL) === Boolean(env.ALERT_EMAIL_TO)) return [];
+  return ['SMTP_URL / ALERT_EMAIL_TO: set both (alert e-mail needs a server and recipients) or neither'];
+}
+
+function storageProblems(env: Env): string[] {
+  const problems: string[] = [];
+  if (env.S3_BUCKET && !env.S3_REGION && !env.S3_ENDPOINT) problems.push('S3_REGION: required with S3_BUCKET (or set S3_ENDPOINT)');
+  if (Boolean(env.S3_ACCESS_KEY_ID) !== Boolean(env.S3_SECRET_ACCESS_KEY)) {
+    problems.push('S3_ACCESS_KEY_ID / S3_SECRET_ACCESS_KEY: set both or neither');
   }
   return problems;
 }
@@ -223,7 +256,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   });
   if (problems.length > 0) throw new ConfigError(problems);
   const env = raw as Env;
-  const extra = [...securityProblems(env), ...alertProblems(env), ...productionProblems(env)];
+  const extra = [...storageProblems(env), ...securityProblems(env), ...alertProblems(env), ...productionProblems(env)];
   if (extra.length > 0) throw new ConfigError(extra);
   const trustProxy = env.TRUST_PROXY.split(',').map((s) => s.trim()).filter(Boolean);
   return {
@@ -235,6 +268,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     trustProxy,
     corsOrigins: splitList(env.CORS_ORIGINS).map((o) => o.toLowerCase()),
     allowedHosts: splitList(env.ALLOWED_HOSTS).map((h) => h.toLowerCase()),
+    mediaStorage: env.S3_BUCKET ? 's3' : 'local',
     alertsEnabled: env.ALERTS_ENABLED ?? env.APP_ENV !== 'test',
     smtpConfigured: Boolean(env.SMTP_URL && env.ALERT_EMAIL_TO),
     jobSchedules: Object.fromEntries(

@@ -22,7 +22,7 @@ describe('config', () => {
 
   it('production refuses development defaults', () => {
     expect(() => loadConfig({ APP_ENV: 'production' })).toThrow(/JWT_SECRET/);
-    expect(loadConfig({ APP_ENV: 'production', JWT_SECRET: 'x'.repeat(40) }).isProduction).toBe(true);
+    expect(loadConfig({ APP_ENV: 'production', JWT_SECRET: 'x'.repeat(40), MEDIA_SIGNING_KEY: 'm'.repeat(40) }).isProduction).toBe(true);
   });
 
   it('empty values mean "use the default"', () => {

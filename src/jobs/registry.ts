@@ -2,6 +2,7 @@
 import { activateChallenges, autoCompleteChallenges } from './definitions/challenges.js';
 import { hitchReset, streakReminders } from './definitions/engagement.js';
 import { jobHistoryPrune, loginThrottlePrune, notificationsCleanup, statsRefresh } from './definitions/housekeeping.js';
+import { mediaOrphans } from './definitions/media.js';
 import { backupCreate, backupPrune, backupVerify } from './definitions/backup.js';
 import type { JobDefinition } from './types.js';
 
@@ -17,4 +18,5 @@ export const JOBS: JobDefinition[] = [
   backupCreate,
   backupPrune,
   backupVerify,
+  mediaOrphans,
 ];

@@ -17,11 +17,13 @@ const EXPECTED_PUBLIC = [
   'GET /health',
   'GET /health/live',
   'GET /health/ready',
+  'GET /media/files/:id', // signed URL (HMAC over id + expiry) is the capability: src/modules/media/file-routes.ts
   'GET /metrics', // its own bearer METRICS_TOKEN, not a user token (src/plugins/metrics.ts)
   'GET /openapi.json',
   'HEAD /health',
   'HEAD /health/live',
   'HEAD /health/ready',
+  'HEAD /media/files/:id',
   'HEAD /openapi.json',
   'POST /api/v1/auth/login',
   'POST /api/v1/auth/refresh',

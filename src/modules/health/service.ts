@@ -48,6 +48,7 @@ export function readinessChecks(app: FastifyInstance): Record<string, CheckFn> {
       if (pending.length > 0) throw new CheckFailed(`${pending.length} pending`);
     },
     ...(app.config.REDIS_URL ? { redis: () => checkRedis(app, app.config.REDIS_URL!) } : {}),
+    storage: () => app.storage.checkWritable(), // writes and deletes a small temporary object
     shutdown: async () => {
       if (app.draining) throw new CheckFailed('draining');
     },

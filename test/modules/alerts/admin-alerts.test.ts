@@ -53,3 +53,12 @@ it('filters by status and by rule, and rejects unknown parameters', async () => 
   expect((await t.app.inject({ url: '/api/v1/admin/alerts?status=open', headers: admin.auth })).statusCode).toBe(400);
   expect((await t.app.inject({ url: '/api/v1/admin/alerts?severity=critical', headers: admin.auth })).statusCode).toBe(400);
 });
+
+it('a forged cursor is a 4xx, never a 500', async () => {
+  for (const key of [["x' or 1=1 --", 'not-a-uuid'], ['2026-06-01T00:00:00.000Z', "'; drop table alerts; --"], [1, 2]]) {
+    const cursor = Buffer.from(JSON.stringify(key)).toString('base64url');
+    const res = await t.app.inject({ url: `/api/v1/admin/alerts?cursor=${cursor}`, headers: admin.auth });
+    expect(res.statusCode, JSON.stringify(key)).toBeGreaterThanOrEqual(400);
+    expect(res.statusCode).toBeLessThan(500);
+  }
+});
