@@ -27,7 +27,7 @@ export const UploadBody = Type.Object(
     kind: MediaKindSchema,
     file: Type.String({ format: 'binary', description: 'The image or video. Send `kind` first so its own size limit applies while the file streams.' }),
   },
-  { required: ['kind', 'file'] },
+  { required: ['kind', 'file'], additionalProperties: false, description: 'Any other field or a second file part is refused (400).' },
 );
 
 export const SignedFileQuery = Type.Object(
