@@ -84,8 +84,11 @@ export async function refresh(tx: Tx, o: Observation, instance: string, now: Dat
 }
 
 /**
- * The condition no longer holds here: drops this instance's sighting and resolves the alert unless
- * another instance saw the condition after `staleBefore`. Returns the row when this call resolved it.
+ * The condition no longer holds here: drops this instance's sighting and, in the same statement,
+ * resolves the alert unless another instance saw the condition after `staleBefore`. One statement
+ * under the row lock: two instances recovering at once serialize, and the second sees the first
+ * one's sighting gone, so the alert resolves now rather than one interval later. Returns the row
+ * when this call resolved it.
  */
 export async function resolve(
   tx: Tx,
@@ -95,17 +98,16 @@ export async function resolve(
   now: Date,
   staleBefore: Date,
 ): Promise<AlertRow | undefined> {
-  const resolved = await tx.one<AlertRow>(sql`
-    update alerts set status = 'resolved', resolved_at = ${now}, value = coalesce(${value}, value),
-      details = details #- array['breaching', ${instance}::text]
+  const clear = sql`not exists (
+    select 1 from jsonb_each_text(coalesce(details->'breaching', '{}'::jsonb)) seen
+    where seen.key <> ${instance} and seen.value::timestamptz > ${staleBefore})`;
+  const row = await tx.one<AlertRow>(sql`
+    update alerts set
+      details = details #- array['breaching', ${instance}::text],
+      status = case when ${clear} then 'resolved' else 'firing' end,
+      resolved_at = case when ${clear} then ${now}::timestamptz else null end,
+      value = case when ${clear} then coalesce(${value}, value) else value end
     where rule = ${rule} and status = 'firing'
-      and not exists (
-        select 1 from jsonb_each_text(coalesce(details->'breaching', '{}'::jsonb)) seen
-        where seen.key <> ${instance} and seen.value::timestamptz > ${staleBefore})
     returning *`);
-  if (resolved) return resolved;
-  await tx.execute(sql`
-    update alerts set details = details #- array['breaching', ${instance}::text]
-    where rule = ${rule} and status = 'firing' and (details->'breaching') ? ${instance}`);
-  return undefined;
+  return row?.status === 'resolved' ? row : undefined;
 }
