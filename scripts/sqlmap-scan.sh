@@ -3,7 +3,7 @@
 # Starts `darezone serve` on a temporary DATA_DIR (rate limiting off so the scanner is not throttled),
 # signs up two users and seeds a private challenge with a check-in through the API, then runs sqlmap,
 # authenticated, over the login body, user search `q`, a challenge by id (path), the check-in lists
-# with their filters and join-by-code. Fails if sqlmap calls any parameter injectable, if a target
+# with their filters, join-by-code, the sign-up body and the profile update. Fails if sqlmap calls any parameter injectable, if a target
 # could not be tested at all, or if the server answered any request with a 5xx.
 #   scripts/sqlmap-scan.sh                         # a few minutes on 2 cores
 #   SQLMAP_SCAN_LOGS=/tmp/sqlmap scripts/sqlmap-scan.sh   # keep sqlmap's output per target
@@ -93,6 +93,11 @@ run challenge-checkins "${auth[@]}" -u "$base/api/v1/challenges/$challenge_id/ch
 run my-checkins "${auth[@]}" -u "$base/api/v1/checkins?challenge_id=$challenge_id&from=$today&to=$until&limit=10" -p "challenge_id,from,to"
 run join-by-code "${auth[@]}" -u "$base/api/v1/challenges/join" --method=POST -H 'Content-Type: application/json' \
   --data="{\"invite_code\":\"$bob_code\"}"
+# Stored text: sign-up (409 once the email exists) and the profile (what other users later read).
+run signup-body --ignore-code=409,422 -u "$base/api/v1/auth/signup" --method=POST -H 'Content-Type: application/json' \
+  --data="{\"email\":\"carol.scan@example.test\",\"password\":\"$password\",\"display_name\":\"Carol Scan\"}"
+run profile-patch "${auth[@]}" --ignore-code=422 -u "$base/api/v1/users/me" --method=PATCH -H 'Content-Type: application/json' \
+  --data='{"display_name":"Alice Scan","bio":"hello","full_name":"Alice"}'
 
 server_errors=$(grep -c '"status":5[0-9][0-9]' "$work/server.log" || true)
 requests=$(grep -c '"msg":"request completed"' "$work/server.log" || true)
