@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_CSP, HSTS } from '../../src/plugins/security-headers.js';
 import { CORS_ALLOW_HEADERS, CORS_ALLOW_METHODS } from '../../src/plugins/security-cors.js';
 import { createSecurityApp, fillPath, hasBody, label, type SecurityApp } from './helpers.js';
+import { uploadPhoto } from './world.js';
 
 const BASE = {
   'x-content-type-options': 'nosniff',
@@ -134,7 +135,50 @@ describe('security headers on every response', () => {
   });
 });
 
+describe('signed media bytes (when the media module is present)', () => {
+  it('served with their own sandbox CSP and nosniff, and embeddable cross-origin (CORP cross-origin)', async () => {
+    const t = await createSecurityApp();
+    try {
+      if (!t.routes.some((r) => r.url === '/media/files/:id')) return;
+      const owner = await t.createUser();
+      const id = await uploadPhoto(t, owner);
+      const meta = await t.app.inject({ url: `/api/v1/media/${id}`, headers: owner.auth });
+      expect(meta.headers['cross-origin-resource-policy']).toBe('same-origin');
+      const res = await t.app.inject({ url: meta.json<{ url: string }>().url });
+      expect(res.statusCode).toBe(200);
+      expect(res.headers['content-type']).toMatch(/^image\//);
+      expect(res.headers['content-security-policy']).toBe("default-src 'none'; sandbox");
+      expect(res.headers['cross-origin-resource-policy']).toBe('cross-origin');
+      expect(securityHeaderProblems('media bytes', res)).toEqual([]);
+      const forged = await t.app.inject({ url: `/media/files/${id}?expires=9999999999&sig=forged` });
+      expect(forged.statusCode).toBe(403);
+      expect(forged.headers['content-security-policy']).toBe(API_CSP);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe('a 429 and a 308 carry the headers too; HSTS in production only', () => {
+  it('preflights count against the rate limit like any request (the limiter runs first)', async () => {
+    const t = await createSecurityApp({ env: { RATE_LIMIT_ENABLED: 'true', RATE_LIMIT_GLOBAL_MAX: '2', CORS_ORIGINS: 'https://dash.darezone.test' } });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const res = await t.app.inject({
+          method: 'OPTIONS',
+          url: '/api/v1/users/me',
+          headers: { origin: 'https://dash.darezone.test', 'access-control-request-method': 'GET' },
+        });
+        statuses.push(res.statusCode);
+        expect(res.headers['access-control-allow-origin']).toBe('https://dash.darezone.test'); // a dashboard can read the 429 too
+      }
+      expect(statuses).toEqual([204, 204, 429]);
+    } finally {
+      await t.close();
+    }
+  });
+
   it('rate-limited 429', async () => {
     const t = await createSecurityApp({ env: { RATE_LIMIT_ENABLED: 'true', RATE_LIMIT_GLOBAL_MAX: '2' } });
     try {
