@@ -30,8 +30,10 @@ export class UrlSigner {
   }
 
   verify(id: string, expires: number, sig: string, now: Date): Verdict {
-    const given = Buffer.from(sig, 'base64url');
-    const expected = this.mac(id, expires);
+    // The text is compared, not the decoded bytes: base64 decoders ignore the unused low bits of the
+    // last character, so several spellings decode to the same MAC. Only the one we issued counts.
+    const given = Buffer.from(sig, 'latin1');
+    const expected = Buffer.from(this.mac(id, expires).toString('base64url'), 'latin1');
     // Compared before the expiry so that the answer for a forged URL never depends on its expiry.
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return 'invalid';
     return expires * 1000 > now.getTime() ? 'valid' : 'expired';
