@@ -32,6 +32,11 @@ export class BackupError extends Error {
   override name = 'BackupError';
 }
 
+/** Another backup operation (create, prune, verify, restore) holds BACKUP_DIR right now. */
+export class BackupBusyError extends BackupError {
+  override name = 'BackupBusyError';
+}
+
 export interface BackupSettings {
   dir: string;
   retentionDays: number;
@@ -132,7 +137,7 @@ function lockBackupDir(dir: string): DataDirLock {
   try {
     return lockDataDir(path.join(dir, '.lock.d'));
   } catch (err) {
-    if (err instanceof DataDirLockedError) throw new BackupError(`another backup operation is running (pid ${err.pid})`, { cause: err });
+    if (err instanceof DataDirLockedError) throw new BackupBusyError(`another backup operation is running (pid ${err.pid})`, { cause: err });
     throw err;
   }
 }

@@ -26,12 +26,20 @@ class JobTimeout extends Error {
   }
 }
 
+/** The process is shutting down: the run stops (rolled back like a time-out) and is not retried. */
+class JobInterrupted extends Error {
+  constructor() {
+    super('interrupted by shutdown');
+  }
+}
+
 function errorText(err: unknown): string {
   const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
   return text.slice(0, 2000);
 }
 
-async function attempt(job: JobDefinition, ctx: Omit<JobContext, 'signal' | 'withSystem'>): Promise<JobOutcome> {
+async function attempt(job: JobDefinition, ctx: Omit<JobContext, 'signal' | 'withSystem'>, shutdown?: AbortSignal): Promise<JobOutcome> {
+  if (shutdown?.aborted) throw new JobInterrupted();
   const controller = new AbortController();
   const { signal } = controller;
   const context: JobContext = {
@@ -45,24 +53,28 @@ async function attempt(job: JobDefinition, ctx: Omit<JobContext, 'signal' | 'wit
       }),
   };
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const err = new JobTimeout(job.timeoutMs);
+  let onShutdown: (() => void) | undefined;
+  const stopped = new Promise<never>((_, reject) => {
+    const stop = (err: Error) => {
       controller.abort(err);
       reject(err);
-    }, job.timeoutMs);
+    };
+    timer = setTimeout(() => stop(new JobTimeout(job.timeoutMs)), job.timeoutMs);
+    onShutdown = () => stop(new JobInterrupted());
+    shutdown?.addEventListener('abort', onShutdown, { once: true });
   });
   try {
-    return (await Promise.race([job.run(context), timeout])) ?? {};
+    return (await Promise.race([job.run(context), stopped])) ?? {};
   } finally {
     clearTimeout(timer);
+    if (onShutdown) shutdown?.removeEventListener('abort', onShutdown);
   }
 }
 
 export async function executeRun(
   job: JobDefinition,
   run: { id: string; scheduledFor: Date; trigger: 'schedule' | 'manual' },
-  deps: { db: Database; clock: Clock; log: FastifyBaseLogger },
+  deps: { db: Database; clock: Clock; log: FastifyBaseLogger; shutdown?: AbortSignal },
 ): Promise<RunFinished> {
   const log = deps.log.child({ job: job.name, run_id: run.id });
   const started = performance.now();
@@ -71,11 +83,16 @@ export async function executeRun(
   let result: Record<string, unknown> | undefined;
   for (let n = 1; n <= Math.max(1, job.retries.attempts); n++) {
     if (n > 1) {
-      await sleep(job.retries.delayMs);
+      // A retry waiting minutes must not hold up a shutdown: the run ends now as failed.
+      const waited = await sleep(job.retries.delayMs, true, { signal: deps.shutdown }).catch(() => false);
+      if (!waited) {
+        error = `${error ?? ''} (not retried: ${new JobInterrupted().message})`.trim();
+        break;
+      }
       await deps.db.withSystem((tx) => startAttempt(tx, run.id, n));
     }
     try {
-      const outcome = await attempt(job, { scheduledFor: run.scheduledFor, clock: deps.clock, log, db: deps.db });
+      const outcome = await attempt(job, { scheduledFor: run.scheduledFor, clock: deps.clock, log, db: deps.db }, deps.shutdown);
       status = outcome.status ?? 'success';
       result = outcome.result;
       error = undefined;
@@ -85,7 +102,7 @@ export async function executeRun(
       // A time-out is not retried: the next slot is the retry, and retrying would double the overrun.
       status = err instanceof JobTimeout ? 'timed_out' : 'failed';
       log.warn({ err, attempt: n }, 'job attempt failed');
-      if (status === 'timed_out') break;
+      if (status === 'timed_out' || err instanceof JobInterrupted) break;
     }
   }
   const durationMs = performance.now() - started;

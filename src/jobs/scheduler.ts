@@ -42,6 +42,7 @@ export class Scheduler {
   private timer: NodeJS.Timeout | undefined;
   private running = new Set<Promise<unknown>>();
   private stopped = true;
+  private shutdown = new AbortController();
 
   constructor(private readonly deps: SchedulerDeps) {
     for (const def of deps.jobs) {
@@ -64,13 +65,19 @@ export class Scheduler {
 
   start(): void {
     this.stopped = false;
+    if (this.shutdown.signal.aborted) this.shutdown = new AbortController();
     this.loop();
   }
 
-  /** Stops ticking and waits for runs in progress (they are bounded by their time-outs). */
+  /**
+   * Stops ticking and interrupts runs in progress: an attempt is aborted (its open transaction rolls
+   * back) and a retry waiting its delay is dropped, each run recorded as failed "interrupted by
+   * shutdown", so a deploy never waits minutes on a backup or a retry delay.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    this.shutdown.abort();
     await Promise.allSettled([...this.running]);
   }
 
@@ -148,7 +155,7 @@ export class Scheduler {
       if (claimed === 'busy') throw new JobBusyError(name);
       if (claimed === 'taken') continue;
       const { id } = claimed;
-      return { runId: id, done: this.track(executeRun(def, { id, scheduledFor: slot, trigger: 'manual' }, this.deps)) };
+      return { runId: id, done: this.track(executeRun(def, { id, scheduledFor: slot, trigger: 'manual' }, this.runDeps())) };
     }
     throw new JobBusyError(name);
   }
@@ -161,7 +168,11 @@ export class Scheduler {
     });
     if (typeof claimed === 'string') return claimed;
     const { id } = claimed;
-    return { done: this.track(executeRun(def, { id, scheduledFor: slot, trigger: 'schedule' }, this.deps)) };
+    return { done: this.track(executeRun(def, { id, scheduledFor: slot, trigger: 'schedule' }, this.runDeps())) };
+  }
+
+  private runDeps() {
+    return { ...this.deps, shutdown: this.shutdown.signal };
   }
 
   private track<T>(p: Promise<T>): Promise<T> {

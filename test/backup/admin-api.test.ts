@@ -2,8 +2,10 @@
 // (202 {run_id}, 409 while it runs); the list is newest first and paginated.
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
+import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lockDataDir } from '../../src/db/data-dir-lock.js';
 import { signAccessToken, loadKeySet } from '../../src/plugins/auth-keys.js';
 import { waitFor } from '../helpers/process.js';
 import { createDeployment, tempDir, type Deployment } from './helpers.js';
@@ -64,4 +66,17 @@ describe('admin backups API', () => {
     expect(body2.items[0]!.id < body1.items[0]!.id).toBe(true);
     expect(body2.next_cursor).toBeNull();
   }, 300_000);
+  it('backup.prune while another backup operation holds BACKUP_DIR is skipped, not failed (the running create prunes)', async () => {
+    const lock = lockDataDir(path.join(backupDir, '.lock.d'));
+    try {
+      const { runId, done } = await d.app!.scheduler.trigger('backup.prune');
+      expect((await done).status).toBe('skipped');
+      const row = await d.db.withSystem((tx) => tx.one<{ status: string; result: { reason: string } }>(sql`select status, result from job_runs where id = ${runId}`));
+      expect(row).toMatchObject({ status: 'skipped', result: { reason: expect.stringMatching(/another backup operation is running/) } });
+    } finally {
+      lock.release();
+    }
+    d.clock.advance(1000);
+    expect((await (await d.app!.scheduler.trigger('backup.prune')).done).status).toBe('success');
+  }, 120_000);
 });

@@ -136,4 +136,41 @@ describe('scheduler', () => {
     expect(rows.map((r) => r.status)).toEqual(['failed', 'success']);
     expect(rows[0]!.error).toMatch(/abandoned/);
   });
+  it('stop() does not wait out a retry delay: the run ends failed "not retried", at once', async () => {
+    const s = scheduler([{ ...base, name: 'test.retry-wait', retries: { attempts: 2, delayMs: 5 * 60_000 }, run: async () => { throw new Error('busy now'); } }]);
+    t.clock.set('2026-06-15T18:00:01Z');
+    const [started] = await s.tick();
+    await new Promise((r) => setTimeout(r, 100)); // the first attempt fails, the 5-minute retry wait begins
+    const before = performance.now();
+    await s.stop();
+    expect(performance.now() - before).toBeLessThan(5_000);
+    expect((await started!.done).status).toBe('failed');
+    expect((await runs('test.retry-wait'))[0]).toMatchObject({ status: 'failed', attempt: 1, error: expect.stringMatching(/busy now.*not retried: interrupted by shutdown/) });
+  });
+
+  it('stop() interrupts a running attempt: rolled back, recorded failed, not retried', async () => {
+    let calls = 0;
+    const s = scheduler([{
+      ...base,
+      name: 'test.interrupted',
+      timeoutMs: 60_000,
+      retries: { attempts: 3, delayMs: 5 },
+      run: async (ctx) => {
+        calls++;
+        await ctx.withSystem(async (tx) => {
+          await tx.execute(sql`insert into job_runs (job, scheduled_for, status) values ('test.interrupted.side-effect', now(), 'success')`);
+          await new Promise((r) => setTimeout(r, 400));
+        });
+      },
+    }]);
+    t.clock.set('2026-06-15T19:00:01Z');
+    const [started] = await s.tick();
+    await new Promise((r) => setTimeout(r, 100));
+    await s.stop();
+    expect((await started!.done).status).toBe('failed');
+    await new Promise((r) => setTimeout(r, 500)); // let the aborted transaction reach its end
+    expect(calls).toBe(1);
+    expect((await runs('test.interrupted'))[0]).toMatchObject({ status: 'failed', error: expect.stringContaining('interrupted by shutdown') });
+    expect(await runs('test.interrupted.side-effect')).toHaveLength(0);
+  });
 });

@@ -1,7 +1,7 @@
 // backup.create (daily, then prune), backup.prune, backup.verify (weekly restore drill). The work
 // itself is src/backup; these only schedule it. Generous time-outs, one retry.
 import { sql } from 'drizzle-orm';
-import { BackupError, backupDepsFor, createBackup, pruneBackups, verifyBackup } from '../../backup/index.js';
+import { BackupBusyError, BackupError, backupDepsFor, createBackup, pruneBackups, verifyBackup } from '../../backup/index.js';
 import type { JobDefinition } from '../types.js';
 
 const MINUTE = 60_000;
@@ -35,7 +35,15 @@ export const backupPrune: JobDefinition = {
   catchUpMs: 24 * HOUR,
   retries: { attempts: 2, delayMs: 5 * MINUTE },
   async run(ctx) {
-    const r = await pruneBackups(backupDepsFor(ctx.db, ctx.clock));
+    let r;
+    try {
+      r = await pruneBackups(backupDepsFor(ctx.db, ctx.clock));
+    } catch (err) {
+      // A create, verify or restore holds BACKUP_DIR (e.g. the catch-up runs at start): a create
+      // prunes when it finishes, and tomorrow's slot prunes anyway, so this slot has nothing to add.
+      if (err instanceof BackupBusyError) return { status: 'skipped', result: { reason: err.message } };
+      throw err;
+    }
     return { result: { deleted: r.deleted.length, kept: r.kept, blobs_deleted: r.blobsDeleted, ...(r.reason ? { reason: r.reason } : {}) } };
   },
 };
