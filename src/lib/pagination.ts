@@ -22,6 +22,23 @@ export function decodeCursor(cursor: string | undefined, arity: number): CursorK
   throw invalid('query.cursor', 'is not a cursor this endpoint returned');
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
+
+/**
+ * A (timestamp, uuid) cursor as written by `toPage(…, r => [date.toISOString(), r.id])`. Validated
+ * here because the repository casts both in SQL: a forged value must be a 400, not a failed cast (500).
+ */
+export function decodeTimeIdCursor(cursor: string | undefined): [string, string] | undefined {
+  const key = decodeCursor(cursor, 2);
+  if (!key) return undefined;
+  const [at, id] = key;
+  if (typeof at !== 'string' || !ISO_INSTANT.test(at) || Number.isNaN(Date.parse(at)) || typeof id !== 'string' || !UUID.test(id)) {
+    throw invalid('query.cursor', 'is not a cursor this endpoint returned');
+  }
+  return [at, id];
+}
+
 /**
  * Query `limit + 1` rows; this trims the extra one and builds next_cursor from the last kept row.
  */

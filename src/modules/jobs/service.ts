@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { AppError, notFound } from '../../errors.js';
-import { decodeCursor, toPage } from '../../lib/pagination.js';
+import { decodeTimeIdCursor, toPage } from '../../lib/pagination.js';
 import { lastRuns, listRuns, type JobRunRow } from '../../jobs/repository.js';
 import { JobBusyError } from '../../jobs/scheduler.js';
 
@@ -31,7 +31,7 @@ export async function listJobs(app: FastifyInstance) {
 
 export async function jobHistory(app: FastifyInstance, name: string, query: { limit: number; cursor?: string }) {
   if (!app.scheduler.get(name)) throw notFound('job');
-  const after = decodeCursor(query.cursor, 2) as [string, string] | undefined;
+  const after = decodeTimeIdCursor(query.cursor);
   const rows = await app.db.withSystem((tx) => listRuns(tx, name, query.limit, after));
   const page = toPage(rows, query.limit, (r) => [r.started_at.toISOString(), r.id]);
   return { items: page.items.map(toApi), next_cursor: page.next_cursor };

@@ -77,4 +77,14 @@ describe('admin job API', () => {
     expect(second.json().next_cursor).toBeNull();
     expect((await t.app.inject({ url: '/api/v1/admin/jobs/jobs.prune_history/runs?limit=101', headers: admin.auth })).statusCode).toBe(422);
   });
+
+  it('a forged cursor is a 4xx problem, never a failed cast in SQL', async () => {
+    const forged = (key: unknown[]) => Buffer.from(JSON.stringify(key)).toString('base64url');
+    for (const key of [["1' or '1'='1", '00000000-0000-4000-8000-000000000000'], ['2026-01-01T00:00:00.000Z', 'not-a-uuid'], ['yesterday', 'x'], [1, 2]]) {
+      const res = await t.app.inject({ url: `/api/v1/admin/jobs/jobs.prune_history/runs?cursor=${forged(key)}`, headers: admin.auth });
+      expect(res.statusCode, JSON.stringify(key)).toBeGreaterThanOrEqual(400);
+      expect(res.statusCode, JSON.stringify(key)).toBeLessThan(500);
+      expect(res.json()).toMatchObject({ code: expect.any(String), errors: [expect.objectContaining({ path: 'query.cursor' })] });
+    }
+  });
 });
