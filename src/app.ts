@@ -51,7 +51,9 @@ export function serverOptions(config: Config, logger: FastifyServerOptions['logg
     logController: new LogController({ disableRequestLogging: true }),
     trustProxy: trusted,
     bodyLimit: config.BODY_LIMIT_BYTES,
-    requestTimeout: config.REQUEST_TIMEOUT_MS,
+    // Node's limit for a whole request is the longest one allowed (an upload); every other request is
+    // held to REQUEST_TIMEOUT_MS by plugins/security-body-deadline.ts. Idle sockets: REQUEST_TIMEOUT_MS.
+    requestTimeout: Math.max(config.REQUEST_TIMEOUT_MS, config.UPLOAD_TIMEOUT_MS),
     connectionTimeout: config.REQUEST_TIMEOUT_MS,
     keepAliveTimeout: 72_000, // longer than common load balancers' idle timeout (60 s)
     return503OnClosing: true,

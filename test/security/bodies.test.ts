@@ -5,6 +5,7 @@
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { multipart, png } from '../modules/media/helpers.js';
 import { concreteUrl, createSecurityApp, fillPath, hasBody, label, routeSchema, sample, type SecurityApp, type SecUser } from './helpers.js';
 
 let t: SecurityApp;
@@ -130,7 +131,10 @@ describe('query strings', () => {
 describe('timeouts', () => {
   it('request, idle-connection and keep-alive timeouts are set on the server', () => {
     const server = t.app.server;
-    expect(server.requestTimeout).toBe(t.config.REQUEST_TIMEOUT_MS);
+    // Node's whole-request limit is the upload allowance; other bodies are held to REQUEST_TIMEOUT_MS
+    // by the body-deadline hook (tested below), headers by headersTimeout.
+    expect(server.requestTimeout).toBe(t.config.UPLOAD_TIMEOUT_MS);
+    expect(server.headersTimeout).toBe(t.config.REQUEST_TIMEOUT_MS);
     expect(server.timeout).toBe(t.config.REQUEST_TIMEOUT_MS); // Fastify's connectionTimeout: idle sockets
     expect(server.keepAliveTimeout).toBe(72_000);
   });
@@ -149,6 +153,65 @@ describe('timeouts', () => {
       });
       expect(closedAfter).toBeGreaterThanOrEqual(900);
       expect(closedAfter).toBeLessThan(5_000);
+    } finally {
+      await quick.close();
+    }
+  });
+  /** Sends `head`, then `body` in `pieces` slices `everyMs` apart; resolves with what came back and when the socket closed. */
+  function drip(port: number, head: string, body: Buffer, pieces: number, everyMs: number) {
+    const started = Date.now();
+    return new Promise<{ answer: string; closedAfter: number }>((resolve, reject) => {
+      let answer = '';
+      const socket = net.connect(port, '127.0.0.1', () => {
+        socket.write(head);
+        const size = Math.ceil(body.length / pieces);
+        let i = 0;
+        const timer = setInterval(() => {
+          if (socket.destroyed || i >= pieces) return clearInterval(timer);
+          socket.write(body.subarray(i * size, (i + 1) * size));
+          i++;
+        }, everyMs);
+      });
+      socket.on('data', (d: Buffer) => (answer += d.toString('latin1')));
+      socket.on('error', () => undefined);
+      socket.on('close', () => resolve({ answer, closedAfter: Date.now() - started }));
+      setTimeout(() => {
+        socket.destroy();
+        reject(new Error(`still open after 20 s; got: ${answer.slice(0, 200)}`));
+      }, 20_000).unref();
+    });
+  }
+
+  it('a JSON body trickled in (never idle long enough for the idle timeout) is cut off with 408 at REQUEST_TIMEOUT_MS', async () => {
+    const quick = await createSecurityApp({ env: { REQUEST_TIMEOUT_MS: '1000', UPLOAD_TIMEOUT_MS: '60000' } });
+    try {
+      const u = await quick.createUser();
+      await quick.app.listen({ port: 0, host: '127.0.0.1' });
+      const { port } = quick.app.server.address() as AddressInfo;
+      const body = Buffer.from(JSON.stringify({ name: 'trickle', description: 'x'.repeat(200) }));
+      const head = `POST /api/v1/habits HTTP/1.1\r\nHost: localhost\r\nAuthorization: ${u.auth.authorization}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`;
+      // 40 pieces 250 ms apart: 10 s in all, each gap well under the 1 s idle timeout.
+      const { answer, closedAfter } = await drip(port, head, body, 40, 250);
+      expect(answer).toMatch(/^HTTP\/1\.1 408 /); // the whole body would have taken 10 s
+      expect(closedAfter).toBeGreaterThanOrEqual(900);
+      expect(closedAfter).toBeLessThan(8_000);
+    } finally {
+      await quick.close();
+    }
+  });
+
+  it('an upload trickled in past REQUEST_TIMEOUT_MS is still accepted (UPLOAD_TIMEOUT_MS applies)', async () => {
+    const quick = await createSecurityApp({ env: { REQUEST_TIMEOUT_MS: '1000', UPLOAD_TIMEOUT_MS: '60000' } });
+    try {
+      const u = await quick.createUser();
+      await quick.app.listen({ port: 0, host: '127.0.0.1' });
+      const { port } = quick.app.server.address() as AddressInfo;
+      const body = multipart([{ name: 'kind', value: 'photo' }, { name: 'file', data: await png(48, 48), filename: 'p.png', contentType: 'image/png' }]);
+      const head = `POST /api/v1/media HTTP/1.1\r\nHost: localhost\r\nAuthorization: ${u.auth.authorization}\r\nContent-Type: ${body.headers['content-type']}\r\nContent-Length: ${body.payload.length}\r\nConnection: close\r\n\r\n`;
+      // 10 pieces 300 ms apart: about 3 s, three times REQUEST_TIMEOUT_MS.
+      const { answer, closedAfter } = await drip(port, head, body.payload, 10, 300);
+      expect(answer).toMatch(/^HTTP\/1\.1 201 /);
+      expect(closedAfter).toBeGreaterThan(2_500);
     } finally {
       await quick.close();
     }

@@ -15,6 +15,7 @@ const mediaRoutes: FastifyPluginAsyncTypebox<{ media: MediaService }> = async (a
   app.post('/media', {
     // The body is a stream read by the handler; the schema documents it without validating it.
     validatorCompiler: () => () => true,
+    config: { longBody: true }, // UPLOAD_TIMEOUT_MS, not REQUEST_TIMEOUT_MS (plugins/security-body-deadline.ts)
     schema: {
       tags,
       summary: 'Upload a photo, video or avatar (multipart: `kind`, then `file`)',
