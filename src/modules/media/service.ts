@@ -1,5 +1,5 @@
 // Media rules (SPEC §5.1 Uploads). An upload goes: multipart → temp file (limit enforced while
-// streaming) → type by magic bytes → images re-encoded / videos checked → stored object → row.
+// streaming) → type by magic bytes → images re-encoded / videos' metadata wiped → stored object → row.
 // Nothing is ever half-written: the row is inserted only after the object is stored, and if the
 // insert fails (quota, database) the object is deleted again; a crash in between leaves an object
 // without a row, which the media.orphans job removes.
@@ -17,6 +17,7 @@ import type { Storage } from '../../storage/types.js';
 import { reencodeImage } from './images.js';
 import * as repo from './repository.js';
 import { sniff } from './sniff.js';
+import { DamagedVideoError, scrubVideoMetadata } from './video-metadata.js';
 import { quotaExceeded, receiveUpload, type MediaKind, type Spooled } from './upload.js';
 
 export interface MediaDeps {
@@ -76,8 +77,16 @@ export function createMediaService({ db, clock, config, storage, log }: MediaDep
       return { path: output, size, sha256: await sha256Of(output), contentType: image.contentType, ext: image.ext, width: image.width, height: image.height };
     }
     if (detected.family !== 'video') throw unsupported('a video must be an MP4 or QuickTime (MOV) file');
-    // Stored as uploaded (no transcoding here): its container metadata is NOT stripped (docs/MEDIA.md).
-    return { path: upload.path, size: upload.size, sha256: upload.sha256, contentType: detected.contentType, ext: detected.format, width: null, height: null };
+    // Stored as uploaded (no transcoding) but with its metadata boxes (location, device) wiped in place.
+    let wiped: number;
+    try {
+      wiped = await scrubVideoMetadata(upload.path);
+    } catch (err) {
+      if (err instanceof DamagedVideoError) throw new AppError('INVALID_MEDIA', err.message, { errors: [{ path: 'file', message: err.message }] });
+      throw err;
+    }
+    const sha256 = wiped > 0 ? await sha256Of(upload.path) : upload.sha256;
+    return { path: upload.path, size: upload.size, sha256, contentType: detected.contentType, ext: detected.format, width: null, height: null };
   }
 
   async function present(row: repo.MediaRow) {
