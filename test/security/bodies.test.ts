@@ -182,38 +182,35 @@ describe('timeouts', () => {
     });
   }
 
-  it('a JSON body trickled in (never idle long enough for the idle timeout) is cut off with 408 at REQUEST_TIMEOUT_MS', async () => {
-    const quick = await createSecurityApp({ env: { REQUEST_TIMEOUT_MS: '1000', UPLOAD_TIMEOUT_MS: '60000' } });
-    try {
-      const u = await quick.createUser();
+  describe('body deadlines (REQUEST_TIMEOUT_MS=1000, UPLOAD_TIMEOUT_MS=60000)', () => {
+    let quick: SecurityApp;
+    let auth: string;
+    let port: number;
+    beforeAll(async () => {
+      quick = await createSecurityApp({ env: { REQUEST_TIMEOUT_MS: '1000', UPLOAD_TIMEOUT_MS: '60000' } });
+      auth = (await quick.createUser()).auth.authorization;
       await quick.app.listen({ port: 0, host: '127.0.0.1' });
-      const { port } = quick.app.server.address() as AddressInfo;
+      port = (quick.app.server.address() as AddressInfo).port;
+    });
+    afterAll(() => quick.close());
+
+    it('a JSON body trickled in (never idle long enough for the idle timeout) is cut off with 408 at REQUEST_TIMEOUT_MS', async () => {
       const body = Buffer.from(JSON.stringify({ name: 'trickle', description: 'x'.repeat(200) }));
-      const head = `POST /api/v1/habits HTTP/1.1\r\nHost: localhost\r\nAuthorization: ${u.auth.authorization}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`;
+      const head = `POST /api/v1/habits HTTP/1.1\r\nHost: localhost\r\nAuthorization: ${auth}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`;
       // 40 pieces 250 ms apart: 10 s in all, each gap well under the 1 s idle timeout.
       const { answer, closedAfter } = await drip(port, head, body, 40, 250);
       expect(answer).toMatch(/^HTTP\/1\.1 408 /); // the whole body would have taken 10 s
       expect(closedAfter).toBeGreaterThanOrEqual(900);
       expect(closedAfter).toBeLessThan(8_000);
-    } finally {
-      await quick.close();
-    }
-  });
+    });
 
-  it('an upload trickled in past REQUEST_TIMEOUT_MS is still accepted (UPLOAD_TIMEOUT_MS applies)', async () => {
-    const quick = await createSecurityApp({ env: { REQUEST_TIMEOUT_MS: '1000', UPLOAD_TIMEOUT_MS: '60000' } });
-    try {
-      const u = await quick.createUser();
-      await quick.app.listen({ port: 0, host: '127.0.0.1' });
-      const { port } = quick.app.server.address() as AddressInfo;
+    it('an upload trickled in past REQUEST_TIMEOUT_MS is still accepted (UPLOAD_TIMEOUT_MS applies)', async () => {
       const body = multipart([{ name: 'kind', value: 'photo' }, { name: 'file', data: await png(48, 48), filename: 'p.png', contentType: 'image/png' }]);
-      const head = `POST /api/v1/media HTTP/1.1\r\nHost: localhost\r\nAuthorization: ${u.auth.authorization}\r\nContent-Type: ${body.headers['content-type']}\r\nContent-Length: ${body.payload.length}\r\nConnection: close\r\n\r\n`;
+      const head = `POST /api/v1/media HTTP/1.1\r\nHost: localhost\r\nAuthorization: ${auth}\r\nContent-Type: ${body.headers['content-type']}\r\nContent-Length: ${body.payload.length}\r\nConnection: close\r\n\r\n`;
       // 10 pieces 300 ms apart: about 3 s, three times REQUEST_TIMEOUT_MS.
       const { answer, closedAfter } = await drip(port, head, body.payload, 10, 300);
       expect(answer).toMatch(/^HTTP\/1\.1 201 /);
       expect(closedAfter).toBeGreaterThan(2_500);
-    } finally {
-      await quick.close();
-    }
+    });
   });
 });
