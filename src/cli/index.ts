@@ -9,6 +9,7 @@ import { registerJobsCommand } from './jobs.js';
 import { APP_VERSION } from '../version.js';
 import { registerCreateAdminCommand } from './create-admin.js';
 import { registerBackupCommand } from './backup.js';
+import { registerSmokeCommand } from './smoke.js';
 
 export function fail(err: unknown): never {
   const message = err instanceof Error ? err.message : String(err);
@@ -45,6 +46,7 @@ program
 registerJobsCommand(program);
 registerCreateAdminCommand(program);
 registerBackupCommand(program);
+registerSmokeCommand(program);
 
 export async function main(argv = process.argv): Promise<void> {
   loadDotEnv();
