@@ -1,5 +1,6 @@
-// The `darezone` command. Every command shares the server's config validation and exits non-zero
-// with a one-line reason on failure (no stack traces for operator errors).
+// The `darezone` command. Every command but `smoke` (a client of any deployment) shares the server's
+// config validation; every command exits non-zero with a one-line reason on failure (no stack
+// traces for operator errors).
 import { Command } from 'commander';
 import { loadConfig, loadDotEnv } from '../config.js';
 import { openDatabase } from '../db/open.js';
