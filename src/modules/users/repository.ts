@@ -88,30 +88,30 @@ export async function updateProfile(tx: Tx, userId: string, changes: ProfileChan
   await tx.execute(sql`update user_profiles set ${sql.join(sets, sql`, `)} where user_id = ${userId}`);
 }
 
-/** LIKE treats % and _ (and the escape character) as wildcards; a search for "100%" means the text. */
-export function escapeLike(text: string): string {
-  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
-}
-
 /**
  * Display names starting with `prefix` (case-insensitive), blocked users and the caller excluded,
- * in (lower(display_name), id) order from after `cursor`. Prefix rather than substring so that the
- * lower(display_name) text_pattern_ops index serves it. The sort uses the C collation so the keyset
- * comparison is byte-wise and identical on PostgreSQL and PGlite whatever the database's locale.
+ * in (lower(display_name), id) order from after `cursor`. Prefix rather than substring so that an
+ * index serves it; the conditions on the stored `display_name_lower` are a byte-wise (C collation)
+ * range, because under row-level security only leakproof operators reach an index scan
+ * (migrations/0009): no LIKE, no lower() of the column. The range [prefix, prefix || U+10FFFF) holds
+ * exactly the names starting with prefix; starts_with() re-checks it. Wildcards mean nothing here,
+ * so "100%" searches for the text. The C collation also makes the order identical on PostgreSQL and
+ * PGlite whatever the database's locale.
  */
 export function searchProfiles(
   tx: Tx,
   q: { prefix: string; limit: number; after?: { name: string; id: string } },
 ): Promise<(PublicProfileRow & { sort_name: string })[]> {
-  const after = q.after
-    ? sql`and (lower(p.display_name) collate "C", p.user_id) > (${q.after.name}::text collate "C", ${q.after.id}::uuid)`
-    : sql``;
-  return tx.query(sql`select ${PUBLIC_COLUMNS}, lower(p.display_name) as sort_name
+  const name = sql`p.display_name_lower collate "C"`;
+  const after = q.after ? sql`and (${name}, p.user_id) > (${q.after.name}::text collate "C", ${q.after.id}::uuid)` : sql``;
+  return tx.query(sql`select ${PUBLIC_COLUMNS}, p.display_name_lower as sort_name
     from user_profiles p
-    where lower(p.display_name) like (lower(${escapeLike(q.prefix)}) || '%') escape '\\'
+    where ${name} >= lower(${q.prefix}::text) collate "C"
+      and ${name} < (lower(${q.prefix}::text) || chr(1114111)) collate "C"
+      and starts_with(p.display_name_lower, lower(${q.prefix}::text))
       and p.user_id <> app.current_user_id()
       and not app.is_blocked_between(p.user_id)
       ${after}
-    order by lower(p.display_name) collate "C", p.user_id
+    order by ${name}, p.user_id
     limit ${q.limit}`);
 }

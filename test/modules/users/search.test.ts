@@ -1,6 +1,9 @@
 // GET /users/search: prefix of the display name, case-insensitive, wildcards literal, blocked users
 // left out, public fields only, keyset pages.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'drizzle-orm';
+import type { Tx } from '../../../src/db/database.js';
+import { searchProfiles } from '../../../src/modules/users/repository.js';
 import { createTestApp, type TestContext, type TestUser } from '../../helpers/app.js';
 import { PUBLIC_FIELDS, befriend } from './helpers.js';
 
@@ -97,6 +100,20 @@ describe('GET /users/search', () => {
       const res = await search({ q });
       expect(res.statusCode).toBe(200);
       expect(res.json().items).toEqual([]);
+    }
+  });
+  it('is an index range scan as the API role, under row-level security (no sequential scan of all profiles)', async () => {
+    // With sequential scans priced out, the planner takes the index whenever it is usable at all:
+    // under RLS only leakproof conditions reach an index scan (migrations/0009).
+    const plan = (after?: { name: string; id: string }) =>
+      t.db.withUser(searcher.id, async (tx) => {
+        await tx.execute(sql`set local enable_seqscan = off`);
+        const explain = { query: (q: ReturnType<typeof sql>) => tx.query(sql`explain (format json) ${q}`) } as unknown as Tx;
+        return JSON.stringify(await searchProfiles(explain, { prefix: 'Ze', limit: 21, after }));
+      });
+    for (const text of [await plan(), await plan({ name: 'zelda', id: searcher.id })]) {
+      expect(text).toContain('user_profiles_display_name_lower_idx');
+      expect(text).not.toMatch(/Seq Scan/);
     }
   });
 });
